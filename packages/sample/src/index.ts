@@ -1,0 +1,2 @@
+// @llm/sample is not implemented yet: it exports nothing on purpose (no fake APIs).
+export {};

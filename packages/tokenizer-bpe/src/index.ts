@@ -1,0 +1,2 @@
+// @llm/tokenizer-bpe is not implemented yet: it exports nothing on purpose (no fake APIs).
+export {};
