@@ -14,6 +14,7 @@ export type TensorGpuErrorCode =
   | 'SAFETENSORS_WRITE' // bad input to writeSafetensors
   | 'SHAPE_MISMATCH' // tensors of the wrong rank/shape were passed to an op
   | 'DTYPE_MISMATCH' // tensors of the wrong dtype were passed to an op
+  | 'INVALID_ARGUMENT' // an option or argument out of its allowed range
   | 'TENSOR_LEAK'; // trackTensors found tensors that outlived the tracked function
 
 export class TensorGpuError extends Error {
