@@ -18,3 +18,27 @@ export { layerNorm, rmsNorm } from './ops/norms.js';
 export { gelu, silu, swiglu, type GeluApproximation } from './ops/activations.js';
 export { ropeTables, applyRope, type RopeConfig } from './ops/rope.js';
 export { trackTensors, type TrackOptions, type TrackResult } from './memory.js';
+export {
+  parseSafetensors,
+  readSafetensors,
+  serializeSafetensors,
+  writeSafetensors,
+  rawToFloat32,
+  rawToTensor,
+  tensorToRaw,
+  float32ToFloat16Bits,
+  float16BitsToFloat32,
+  float32ToBfloat16Bits,
+  bfloat16BitsToFloat32,
+  isSafetensorsDtype,
+  DTYPE_INFO,
+  DEFAULT_MAX_HEADER_BYTES,
+  type SafetensorsDtype,
+  type DtypeInfo,
+  type RawTensor,
+  type SafetensorsFile,
+  type ParseSafetensorsOptions,
+  type TensorInput,
+  type TensorsInput,
+} from './safetensors/index.js';
+export { writeFileAtomic, type AtomicWriteData } from './atomic-write.js';

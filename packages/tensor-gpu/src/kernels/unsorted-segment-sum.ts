@@ -33,6 +33,6 @@ export function segmentSum(x: ArrayLike<number>, ids: ArrayLike<number>, out: { 
     if (s < 0 || s >= numSegments) continue;
     const src = i * row;
     const dst = s * row;
-    for (let c = 0; c < row; c++) out[dst + c] += x[src + c]!;
+    for (let c = 0; c < row; c++) out[dst + c] = out[dst + c]! + x[src + c]!;
   }
 }

@@ -37,7 +37,8 @@ export function causalSelfAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, op
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   return tf.tidy(() => {
     const bias = maskBias(dims, opts); // [B|1, 1, G·Tq, Tk]
-    const f = tf.customGrad((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [qi, ki, vi, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
       const qg = qi.reshape([B, K, G * Tq, D]); // [B, K, G·Tq, D]
       const s = tf.matMul(qg, ki, false, true).mul(scale); // [B, K, G·Tq, Tk]
       const p = tf.softmax(bias ? s.add(bias) : s); // [B, K, G·Tq, Tk]

@@ -44,7 +44,8 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, opts: CrossE
 
 /** Per-row loss [N] with a custom gradient w.r.t. logits. */
 function rowLosses(x: tf.Tensor, t: tf.Tensor, valid: tf.Tensor, ignoreIndex: number): tf.Tensor {
-  const f = tf.customGrad((logits: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [logits, save] = args as [tf.Tensor, tf.GradSaveFunc];
     // Targets and mask go through `save` too: the tape keeps saved tensors alive until backprop,
     // while anything merely captured here is disposed by the caller's tidy before then.
     save([logits, t, valid]);

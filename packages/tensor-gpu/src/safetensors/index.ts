@@ -1,0 +1,27 @@
+/**
+ * safetensors for @llm/tensor-gpu, written by hand and byte-compatible with the reference library.
+ *
+ *   const { tensors, metadata } = await readSafetensors('in.safetensors');
+ *   await writeSafetensors('out.safetensors', tensors, metadata);
+ */
+export {
+  DTYPE_INFO,
+  isSafetensorsDtype,
+  float32ToFloat16Bits,
+  float16BitsToFloat32,
+  float32ToBfloat16Bits,
+  bfloat16BitsToFloat32,
+  type SafetensorsDtype,
+  type DtypeInfo,
+} from './dtypes.js';
+export {
+  DEFAULT_MAX_HEADER_BYTES,
+  parseSafetensors,
+  readSafetensors,
+  rawToFloat32,
+  rawToTensor,
+  type RawTensor,
+  type SafetensorsFile,
+  type ParseSafetensorsOptions,
+} from './read.js';
+export { serializeSafetensors, writeSafetensors, tensorToRaw, type TensorInput, type TensorsInput } from './write.js';
