@@ -19,15 +19,18 @@ try {
   const app = join(work, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check', private: true, version: '0.0.0' }));
-  run('npm', ['install', '--no-audit', '--no-fund', ...tarballs], app);
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs], app);
   for (const name of pkgs) {
     const esm = `import * as m from '${name}'; console.log('${name} esm', Object.keys(m).length, 'exports');`;
     const cjs = `const m = require('${name}'); console.log('${name} cjs', Object.keys(m).length, 'exports');`;
     process.stdout.write(run('node', ['--input-type=module', '-e', esm], app));
     process.stdout.write(run('node', ['-e', cjs], app));
   }
-  const smoke = `import { initBackend, tf } from '@llm/tensor-gpu'; const i = await initBackend(); const y = tf.matMul(tf.ones([2, 3]), tf.ones([3, 2]), false, false).dataSync(); if (y[0] !== 3) throw new Error('bad'); console.log('tensor-gpu runs on', i.backend);`;
-  process.stdout.write(run('node', ['--input-type=module', '-e', smoke], app));
+  // tensor-gpu must work, not just import: backend, chained ops and gradients, from ESM and CJS.
+  const body = `const i = await initBackend(); const g = tf.grad((x) => x.mul(x).sum())(tf.tensor1d([3])).dataSync();
+    if (g[0] !== 6) throw new Error('gradient ' + g[0]); console.log('tensor-gpu computes gradients on', i.backend);`;
+  process.stdout.write(run('node', ['--input-type=module', '-e', `import { initBackend, tf } from '@llm/tensor-gpu'; ${body}`], app));
+  process.stdout.write(run('node', ['-e', `const { initBackend, tf } = require('@llm/tensor-gpu'); (async () => { ${body} })().catch((e) => { console.error(e); process.exit(1); });`], app));
   console.log(`pack-check: ${pkgs.length} packages packed, installed and imported (ESM and CJS)`);
 } finally {
   rmSync(work, { recursive: true, force: true });

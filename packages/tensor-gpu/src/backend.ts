@@ -110,6 +110,7 @@ async function tryBackend(name: BackendName): Promise<BackendAttempt> {
     const ok = await withQuietWarnings(() => tf.setBackend(tfjsName));
     if (!ok) return { backend: name, ok: false, reason: 'failed to initialize' };
     await tf.ready();
+    if (name === 'cpu') quietCpuNotice();
     smokeTest();
     return { backend: name, ok: true, reason: 'ok' };
   } catch (err) {
@@ -141,6 +142,15 @@ function isMissingPackage(err: unknown, pkg: string): boolean {
 function smokeTest(): void {
   const out = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync());
   if (out[0] !== 11) throw new Error(`smoke test computed ${out[0]} instead of 11`);
+}
+
+/**
+ * tfjs-backend-cpu prints a multi-line "install tfjs-node" banner on its first write in Node.
+ * initBackend already reports which better backends were skipped and why, in one line.
+ */
+function quietCpuNotice(): void {
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | undefined;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
 }
 
 function wasmThreads(): number {

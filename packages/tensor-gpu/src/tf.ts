@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers neither gradients nor the chained `x.add(y)` methods; the
 // @tensorflow/tfjs union package does both, and so do we.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';
 // Side-effect imports: register the two backends that always work (pure JS and WebAssembly).
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
