@@ -18,10 +18,9 @@ export {
   DEFAULT_MAX_HEADER_BYTES,
   parseSafetensors,
   readSafetensors,
-  rawToFloat32,
-  rawToTensor,
   type RawTensor,
   type SafetensorsFile,
   type ParseSafetensorsOptions,
 } from './read.js';
+export { rawToFloat32, rawToTensor } from './convert.js';
 export { serializeSafetensors, writeSafetensors, tensorToRaw, type TensorInput, type TensorsInput } from './write.js';
