@@ -12,6 +12,7 @@ export {
   type InitBackendOptions,
 } from './backend.js';
 export { installKernels, uninstallKernels, registerMissingKernels, hasKernel } from './kernels/install.js';
+export { registerWasmMatMul, unregisterWasmMatMul, isWasmMatMulRegistered } from './kernels/matmul-wasm.js';
 export { causalSelfAttention, type AttentionOptions } from './ops/attention.js';
 export { crossEntropy, type CrossEntropyOptions } from './ops/cross-entropy.js';
 export { layerNorm, rmsNorm } from './ops/norms.js';

@@ -2,7 +2,7 @@
  * Registers tensor-gpu's kernels on a tfjs backend. Idempotent; `uninstallKernels` restores the
  * stock kernel set exactly (used by benchmarks to compare stock tfjs with tensor-gpu in one run).
  *
- *   wasm: BatchMatMul (SIMD kernel on tfjs's own heap, all transposes and batches),
+ *   wasm: BatchMatMul and _FusedMatMul (SIMD kernel on tfjs's own heap, all transposes and batches),
  *         UnsortedSegmentSum (missing in tfjs 4.22: the gradient of gather),
  *         LlmXentLoss / LlmXentGrad (fused cross-entropy)
  *   cpu:  LlmXentLoss / LlmXentGrad
