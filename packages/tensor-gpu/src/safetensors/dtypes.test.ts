@@ -7,6 +7,7 @@ import {
   float32ToFloat16Bits,
   shapeProblem,
 } from './dtypes.js';
+import { rng } from '../testing/rng.js';
 
 /** A float32 with the given bit pattern (to build NaN payloads, -NaN, subnormals...). */
 function f32(bits: number): number {
@@ -19,16 +20,6 @@ const toF16 = (x: number): number => float32ToFloat16Bits([x])[0] as number;
 const toBF16 = (x: number): number => float32ToBfloat16Bits([x])[0] as number;
 const fromF16 = (h: number): number => float16BitsToFloat32([h])[0] as number;
 
-/** Seeded PRNG (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('float32 -> float16 bits', () => {
   it.each([

@@ -1,9 +1,11 @@
 // Hostile and malformed input: every problem must surface as a TensorGpuError that says what and
 // where, and nothing may allocate from, or loop on, sizes the file claims before they are checked.
 import { describe, expect, it } from 'vitest';
-import { TensorGpuError, type TensorGpuErrorCode } from '../errors.js';
+import { TensorGpuError } from '../errors.js';
 import { findDuplicateKey } from './read.js';
 import { parseSafetensors, rawToFloat32, serializeSafetensors } from './index.js';
+import { expectError } from '../testing/expect-error.js';
+import { rng } from '../testing/rng.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -21,17 +23,6 @@ function file(header: string | Uint8Array, data: number | Uint8Array = 0, header
 const entry = (dtype: unknown, shape: unknown, offsets: unknown): string =>
   JSON.stringify({ dtype, shape, data_offsets: offsets });
 
-function expectError(fn: () => unknown, code: TensorGpuErrorCode, fragment: string | RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(TensorGpuError);
-  expect((err as TensorGpuError).code).toBe(code);
-  expect((err as Error).message).toMatch(fragment);
-}
 const invalid = (buf: Uint8Array, fragment: string | RegExp): void =>
   expectError(() => parseSafetensors(buf), 'SAFETENSORS_INVALID', fragment);
 
@@ -219,16 +210,6 @@ describe('findDuplicateKey', () => {
   });
 });
 
-/** Seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('fuzz', () => {
   const valid = serializeSafetensors(

@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TensorGpuError, type TensorGpuErrorCode } from '../errors.js';
 import { tf } from '../tf.js';
 import {
   parseSafetensors,
@@ -15,6 +14,7 @@ import {
   type RawTensor,
   type SafetensorsDtype,
 } from './index.js';
+import { expectError } from '../testing/expect-error.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const bytes = (...parts: (Uint8Array | number[])[]): Uint8Array => {
@@ -38,17 +38,6 @@ const raw = (dtype: SafetensorsDtype, shape: number[], data: number[] | Uint8Arr
   data: data instanceof Uint8Array ? data : Uint8Array.from(data),
 });
 
-function expectError(fn: () => unknown, code: TensorGpuErrorCode, fragment: string | RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(TensorGpuError);
-  expect((err as TensorGpuError).code).toBe(code);
-  expect((err as Error).message).toMatch(fragment);
-}
 
 let dir: string;
 beforeAll(async () => {
