@@ -1,0 +1,22 @@
+/**
+ * Every error @llm/tokenizer-bpe throws on purpose is a TokenizerError with a stable `code`.
+ *
+ *   try { tok.encode('<|endoftext|>') } catch (e) {
+ *     if (e instanceof TokenizerError && e.code === 'DISALLOWED_SPECIAL') ...
+ *   }
+ */
+export type TokenizerErrorCode =
+  | 'DISALLOWED_SPECIAL' // special-token text found in input that is not allowed to contain it
+  | 'UNKNOWN_TOKEN' // an id that is not in the vocabulary (decode, tokenToBytes)
+  | 'INVALID_FORMAT' // a rank file / JSON / tokenizer.json that is malformed or inconsistent
+  | 'INVALID_ARGUMENT' // bad options (vocab size too small, unknown encoding name, bad pattern)
+  | 'UNSUPPORTED'; // well-formed input for a feature we do not handle (e.g. a non-BPE HF model)
+
+export class TokenizerError extends Error {
+  readonly code: TokenizerErrorCode;
+  constructor(code: TokenizerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TokenizerError';
+    this.code = code;
+  }
+}
