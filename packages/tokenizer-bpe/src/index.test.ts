@@ -1,15 +1,35 @@
-import { readFileSync } from 'node:fs';
+// The public surface works end to end from the package entry: train → save → load → encode.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as api from './index.js';
 
-// The package is a placeholder until its issue lands: its public surface must stay empty and its
-// README must say so, so nobody mistakes it for a working API.
-describe('@llm/tokenizer-bpe placeholder', () => {
-  it('exports nothing yet', () => {
-    expect(Object.keys(api)).toEqual([]);
+describe('@llm/tokenizer-bpe public surface', () => {
+  it('exports the encoder, trainer and formats', () => {
+    for (const name of ['Tokenizer', 'getEncoding', 'trainBpe', 'saveTokenizer', 'loadTokenizer', 'toHfTokenizerJson', 'TokenizerError']) {
+      expect(api, name).toHaveProperty(name);
+    }
   });
-  it('says so in its README', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    expect(readme).toMatch(/not implemented yet/i);
+
+  it('trains, saves in each format, reloads and encodes identically', async () => {
+    const text = 'the cat sat on the mat; the cat ate the rat. '.repeat(50);
+    const def = await api.trainBpe(text, { vocabSize: 300, specialTokens: ['<|end|>'] });
+    const tok = new api.Tokenizer(def);
+    const ids = tok.encode('the cat sat<|end|>', { allowedSpecial: 'all' });
+    expect(tok.decode(ids)).toBe('the cat sat<|end|>');
+    const dir = mkdtempSync(join(tmpdir(), 'tok-'));
+    try {
+      for (const format of api.TOKENIZER_FILE_FORMATS) {
+        const path = join(dir, `t.${format}`);
+        await api.saveTokenizer(path, def, format);
+        // .tiktoken files hold only ranks: pattern and specials come from the caller.
+        const opts = format === 'tiktoken' ? { pattern: def.pattern, specialTokens: def.specialTokens } : {};
+        const back = await api.loadTokenizer(path, opts);
+        expect(new api.Tokenizer(back).encode('the cat sat<|end|>', { allowedSpecial: 'all' }), format).toEqual(ids);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
