@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const SHAKESPEARE = fileURLToPath(new URL('../../../shared/data/tinyshakespeare.txt', import.meta.url));
 
 /** mulberry32: a tiny seeded PRNG, so every run benchmarks the same text. */
-function prng(seed) {
+export function prng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -13,6 +13,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { prng } from './corpus.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkgDir = resolve(here, '../../packages/tokenizer-bpe');
@@ -56,17 +57,6 @@ async function loadTrainer() {
   }
 }
 
-/** Seeded PRNG (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ONSETS = [
   '',
@@ -115,7 +105,7 @@ const ACCENTED = ['é', 'è', 'à', 'ü', 'ö', 'ñ', 'ç', 'ø', 'å'];
  * numbers (1–4 digits), quotes and parentheses, paragraphs of 2–7 sentences.
  */
 function generatedText(bytes, seed) {
-  const rnd = rng(seed);
+  const rnd = prng(seed);
   const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
   const lexicon = [];
   for (let i = 0; i < 60_000; i++) {

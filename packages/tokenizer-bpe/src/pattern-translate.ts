@@ -20,14 +20,15 @@ import { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN, WHITE_SPACE_CLASS } from '
 
 const CONTRACTIONS = String.raw`'s|'t|'re|'ve|'m|'ll|'d`;
 
-/** tiktoken's own `pat_str`s (npm `tiktoken/encoders/*.json`) → our constants. */
-const KNOWN: ReadonlyMap<string, string> = new Map([
-  [String.raw`${CONTRACTIONS}| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`, GPT2_PATTERN],
+/** Our built-in patterns → tiktoken's own `pat_str`s (npm `tiktoken/encoders/*.json`). */
+export const TIKTOKEN_PAT_STRS: ReadonlyMap<string, string> = new Map([
+  [GPT2_PATTERN, String.raw`${CONTRACTIONS}| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`],
   [
-    String.raw`(?i:${CONTRACTIONS})|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`,
     CL100K_PATTERN,
+    String.raw`(?i:${CONTRACTIONS})|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`,
   ],
   [
+    O200K_PATTERN,
     [
       String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:${CONTRACTIONS})?`,
       String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:${CONTRACTIONS})?`,
@@ -37,9 +38,11 @@ const KNOWN: ReadonlyMap<string, string> = new Map([
       String.raw`\s+(?!\S)`,
       String.raw`\s+`,
     ].join('|'),
-    O200K_PATTERN,
   ],
 ]);
+
+/** tiktoken's `pat_str`s → our constants. */
+const KNOWN: ReadonlyMap<string, string> = new Map([...TIKTOKEN_PAT_STRS].map(([ours, theirs]) => [theirs, ours]));
 
 const WORD_CLASS = String.raw`\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}`;
 
