@@ -9,4 +9,7 @@ import shared from '../../tsup.shared.js';
 export default defineConfig({
   ...shared,
   noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
+  // The .d.ts bundle drops side-effect imports; keep the chained-op type augmentation
+  // (`x.add(y)`, `x.reshape(...)`) visible to every package that imports `tf` from here.
+  dts: { banner: "import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';" },
 });

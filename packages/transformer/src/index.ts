@@ -1,2 +1,19 @@
-// @llm/transformer is not implemented yet: it exports nothing on purpose (no fake APIs).
-export {};
+// @llm/transformer — decoder-only models (GPT-2, Llama, Mixtral-style MoE) with KV cache and
+// HF-compatible checkpoints. Public surface (named exports only).
+export { TransformerError, type TransformerErrorCode } from './errors.js';
+export { resolveConfig, type ModelConfig, type ModelConfigInput, type ModelFamily, type Activation } from './config.js';
+export { toHfConfig, fromHfConfig } from './hf-config.js';
+export {
+  TransformerLM,
+  type CausalLM,
+  type ForwardOptions,
+  type RunOptions,
+  type ModelOutput,
+  type AttentionMaskInput,
+} from './model.js';
+export { KVCache } from './cache.js';
+export { Linear, type LinearModule, type LinearOptions, type WeightLayout } from './modules/linear.js';
+export { modelLayout, checkpointShapes, type ModelLayout, type LinearSpec, type ParamSpec } from './layout.js';
+export { loadModel, saveModel, readCheckpoint, type Checkpoint, type SaveOptions } from './checkpoint.js';
+export { SequenceClassifier, ValueHead, loadSequenceClassifier, poolLastToken, type ClassifierOptions } from './heads.js';
+export { countParameters, summarize, formatCount, type CountOptions } from './summary.js';

@@ -131,5 +131,26 @@ for (const backend of ['cpu', 'wasm'] as const) {
       }
       expect(maxAbsDiff(out, ref)).toBeLessThan(1e-5);
     });
+
+    it('applyRope with per-row tables [B, 1, T, D/2] rotates each row by its own positions', () => {
+      const [B, H, T, D] = [2, 3, 4, 6];
+      const xa = randomArray(B * H * T * D, 11);
+      const { cos, sin } = ropeTables({ positions: 16, headDim: D, theta: 500 });
+      const pos = tf.tensor2d([[0, 1, 2, 3], [1, 1, 0, 9]], [B, T], 'int32');
+      const c = tf.gather(cos, pos).expandDims(1); // [B, 1, T, D/2]
+      const s = tf.gather(sin, pos).expandDims(1); // [B, 1, T, D/2]
+      const out = applyRope(tf.tensor4d(xa, [B, H, T, D]), c, s).dataSync();
+      const posRows = [[0, 1, 2, 3], [1, 1, 0, 9]];
+      const ref = new Float64Array(xa.length);
+      for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let t = 0; t < T; t++) for (let i = 0; i < D / 2; i++) {
+        const a = posRows[b]![t]! / 500 ** ((2 * i) / D);
+        const base = ((b * H + h) * T + t) * D;
+        const [x1, x2] = [xa[base + i]!, xa[base + i + D / 2]!];
+        ref[base + i] = x1 * Math.cos(a) - x2 * Math.sin(a);
+        ref[base + i + D / 2] = x2 * Math.cos(a) + x1 * Math.sin(a);
+      }
+      expect(maxAbsDiff(out, ref)).toBeLessThan(1e-5);
+      expect(() => applyRope(tf.zeros([B, H, T + 1, D]), c, s)).toThrow(/do not cover/);
+    });
   });
 }

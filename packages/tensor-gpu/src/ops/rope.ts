@@ -43,16 +43,22 @@ export function ropeTables(cfg: RopeConfig): { cos: tf.Tensor2D; sin: tf.Tensor2
   return { cos: tf.tensor2d(cos, [T, half]), sin: tf.tensor2d(sin, [T, half]) };
 }
 
-/** Rotate x [.., T, D] by tables [T, D/2] (the leading T rows of the tables are used). */
+/**
+ * Rotate x [.., T, D] by tables. Rank-2 tables [≥T, D/2] are indexed by time (their leading T
+ * rows are used); higher-rank tables (e.g. [B, 1, T, D/2], gathered per row for left-padded
+ * batches) must already broadcast against x's [.., T, D/2] halves.
+ */
 export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
   const D = x.shape[x.rank - 1]!;
   const T = x.shape[x.rank - 2]!;
-  if (cos.shape[0]! < T || cos.shape[1] !== D / 2) {
-    throw new TensorGpuError('SHAPE_MISMATCH', `applyRope: tables [${cos.shape}] do not cover x [${x.shape}] (need [≥${T}, ${D / 2}]).`);
+  const aligned = cos.rank > 2;
+  const rows = cos.shape[cos.rank - 2]!;
+  if (cos.shape[cos.rank - 1] !== D / 2 || (aligned ? rows !== T : rows < T) || cos.shape.join() !== sin.shape.join()) {
+    throw new TensorGpuError('SHAPE_MISMATCH', `applyRope: tables [${cos.shape}] / [${sin.shape}] do not cover x [${x.shape}] (need [${aligned ? '.., ' + T : '≥' + T}, ${D / 2}]).`);
   }
   return tf.tidy(() => {
-    const c = cos.slice([0, 0], [T, D / 2]); // [T, D/2]
-    const s = sin.slice([0, 0], [T, D / 2]); // [T, D/2]
+    const c = aligned ? cos : cos.slice([0, 0], [T, D / 2]); // [.., T, D/2]
+    const s = aligned ? sin : sin.slice([0, 0], [T, D / 2]); // [.., T, D/2]
     const [x1, x2] = tf.split(x, 2, -1) as [tf.Tensor, tf.Tensor]; // [.., T, D/2] each
     return tf.concat([x1.mul(c).sub(x2.mul(s)), x2.mul(c).add(x1.mul(s))], -1); // [.., T, D]
   });
