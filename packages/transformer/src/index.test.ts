@@ -1,15 +1,29 @@
-import { readFileSync } from 'node:fs';
+// The public surface: what the package exports, and a model built only through it.
 import { describe, expect, it } from 'vitest';
+import { tf, initBackend } from '@llm/tensor-gpu';
 import * as api from './index.js';
 
-// The package is a placeholder until its issue lands: its public surface must stay empty and its
-// README must say so, so nobody mistakes it for a working API.
-describe('@llm/transformer placeholder', () => {
-  it('exports nothing yet', () => {
-    expect(Object.keys(api)).toEqual([]);
+describe('@llm/transformer public surface', () => {
+  it('exports the documented API', () => {
+    expect(Object.keys(api).sort()).toEqual([
+      'KVCache', 'Linear', 'SequenceClassifier', 'TransformerError', 'TransformerLM', 'ValueHead',
+      'checkpointShapes', 'countParameters', 'formatCount', 'fromHfConfig', 'loadModel', 'loadSequenceClassifier',
+      'modelLayout', 'poolLastToken', 'readCheckpoint', 'resolveConfig', 'saveModel', 'summarize', 'toHfConfig',
+    ]);
   });
-  it('says so in its README', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    expect(readme).toMatch(/not implemented yet/i);
+
+  it('a README-sized example runs: build, forward, cache decode', async () => {
+    await initBackend({ backend: 'wasm', log: false });
+    const model = new api.TransformerLM({ family: 'llama', vocabSize: 64, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 32, intermediateSize: 64, blockSize: 32 });
+    const ids = tf.tensor2d([[1, 2, 3]], [1, 3], 'int32');
+    const cache = model.createCache(1);
+    const logits = model.forward(ids, { cache });
+    expect(logits.shape).toEqual([1, 3, 64]);
+    const next = model.forward(tf.tensor2d([[4]], [1, 1], 'int32'), { cache });
+    expect(next.shape).toEqual([1, 1, 64]);
+    expect(api.summarize(model)).toMatch(/^llama · .* params · 2 layers · width 32 · 4 heads \/ 2 kv \(D 8\) · context 32 · vocab 64$/);
+    tf.dispose([ids, logits, next]);
+    cache.dispose();
+    model.dispose();
   });
 });

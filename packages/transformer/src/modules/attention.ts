@@ -36,16 +36,20 @@ export function attention(parts: Parts, prefix: string, layer: number, x: tf.Ten
   return parts.linear(family === 'gpt2' ? `${prefix}.attn.c_proj` : `${prefix}.self_attn.o_proj`).apply(merged); // [N, C]
 }
 
-/** softmax(q·kᵀ/√D + mask) with dropout on the probabilities, then ·v. q [B, H, T, D], k/v [B, K, Tk, D]. */
+/**
+ * softmax(q·kᵀ/√D + mask) with dropout on the probabilities, then ·v. q [B, H, T, D], k/v [B, K, Tk, D].
+ * Query heads are grouped per kv head by a reshape (head h uses kv head ⌊h / G⌋, as HF's repeat_kv).
+ */
 function explicitAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, ctx: ForwardContext, p: number): tf.Tensor {
   const [B, H, T, D] = q.shape as [number, number, number, number];
   const [, K, Tk] = k.shape as [number, number, number, number];
-  const repeat = (t: tf.Tensor) => (K === H ? t : t.expandDims(2).tile([1, 1, H / K, 1, 1]).reshape([B, H, Tk, D])); // [B, H, Tk, D]
+  const G = H / K;
   const offset = Tk - T;
-  const bias = new Float32Array(T * Tk); // causal part [T, Tk]
-  for (let i = 0; i < T; i++) for (let j = offset + i + 1; j < Tk; j++) bias[i * Tk + j] = -1e30;
-  let s = tf.matMul(q, repeat(k), false, true).mul(1 / Math.sqrt(D)).add(tf.tensor(bias, [1, 1, T, Tk])); // [B, H, T, Tk]
-  if (ctx.keyMask) s = s.add(tf.scalar(1).sub(ctx.keyMask.cast('float32')).mul(-1e30).reshape([B, 1, 1, Tk])); // [B, H, T, Tk]
-  const probs = ctx.dropout(tf.softmax(s), p); // [B, H, T, Tk]
-  return tf.matMul(probs, repeat(v)); // [B, H, T, D]
+  const bias = new Float32Array(G * T * Tk); // causal part [G·T, Tk]: row g·T + t is query t
+  for (let r = 0; r < G * T; r++) for (let j = offset + (r % T) + 1; j < Tk; j++) bias[r * Tk + j] = -1e30;
+  const qg = q.reshape([B, K, G * T, D]); // [B, K, G·T, D]
+  let s = tf.matMul(qg, k, false, true).mul(1 / Math.sqrt(D)).add(tf.tensor(bias, [1, 1, G * T, Tk])); // [B, K, G·T, Tk]
+  if (ctx.keyMask) s = s.add(tf.scalar(1).sub(ctx.keyMask.cast('float32')).mul(-1e30).reshape([B, 1, 1, Tk])); // [B, K, G·T, Tk]
+  const probs = ctx.dropout(tf.softmax(s), p); // [B, K, G·T, Tk]
+  return tf.matMul(probs, v).reshape([B, H, T, D]); // [B, H, T, D]
 }
