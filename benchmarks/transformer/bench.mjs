@@ -1,0 +1,157 @@
+// Transformer benchmark: forward+backward tokens/s of @llm/transformer at the nanoGPT CPU shape
+// and a GPT-2-small-width shape, and greedy decode tokens/s with and without the KV cache.
+// Peers run side by side: the minimal hand-written nanoGPT of benchmarks/tensor/gpt.mjs (same
+// tensor-gpu ops, no generality) in this process, and PyTorch (benchmarks/transformer/torch_peer.py,
+// same architecture in plain torch, 2 threads) when Debian's python3-torch is installed.
+// Medians throughout.
+//
+//   node benchmarks/transformer/bench.mjs            full run (≈ 5 min on 2 cores)
+//   node benchmarks/transformer/bench.mjs --quick    short run
+//   node benchmarks/transformer/bench.mjs --json out.json
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { tf, initBackend, crossEntropy } from '@llm/tensor-gpu';
+import { TransformerLM, countParameters, formatCount } from '@llm/transformer';
+import { initWeights, lossFn } from '../tensor/gpt.mjs';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const jsonPath = args.includes('--json') ? args[args.indexOf('--json') + 1] : null;
+const REPS = quick ? 3 : 9;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const TRAIN_SHAPES = [
+  { name: 'nanoGPT CPU (L4 H4 C128, T64, B12, V65)', vocab: 65, n_layer: 4, n_head: 4, n_embd: 128, block: 64, batch: 12 },
+  { name: 'GPT-2-small width (L2 H12 C768, T128, B4, V50257)', vocab: 50257, n_layer: 2, n_head: 12, n_embd: 768, block: 128, batch: 4, reps: quick ? 1 : 3 },
+];
+const DECODE = { vocab: 65, n_layer: 4, n_head: 4, n_embd: 128, prompt: 64, new: quick ? 96 : 256 };
+
+const info = await initBackend({ log: false });
+const machine = `${os.cpus().length}× ${os.cpus()[0]?.model.trim()}, Node ${process.version}, backend ${info.backend}`;
+console.log(`# @llm/transformer benchmark — ${machine}${quick ? ' (quick)' : ''}\n`);
+
+const ids = (B, T, V, seed) => tf.tidy(() => tf.randomUniform([B, T], 0, V, 'float32', seed).floor().cast('int32'));
+
+/** Median ms of one forward+backward (all weights) of @llm/transformer (GPT-2 family, bias=False as nanoGPT). */
+function timeOurs(s) {
+  const reps = s.reps ?? REPS;
+  const model = new TransformerLM({ family: 'gpt2', vocabSize: s.vocab, nLayer: s.n_layer, nHead: s.n_head, nEmbd: s.n_embd, blockSize: s.block, bias: false });
+  const x = ids(s.batch, s.block + 1, s.vocab, 1);
+  const inp = x.slice([0, 0], [s.batch, s.block]);
+  const tgt = x.slice([0, 1], [s.batch, s.block]);
+  const vars = model.trainableParameters().map(([, v]) => v);
+  const times = [];
+  for (let r = 0; r < reps + 2; r++) {
+    const t0 = performance.now();
+    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(inp), tgt), vars);
+    value.dataSync();
+    const dt = performance.now() - t0;
+    tf.dispose([value, ...Object.values(grads)]);
+    if (r >= 2) times.push(dt);
+  }
+  const params = countParameters(model);
+  tf.dispose([x, inp, tgt]);
+  model.dispose();
+  return { ms: median(times), params };
+}
+
+/** The same with benchmarks/tensor/gpt.mjs (hand-written minimal nanoGPT on the same ops). */
+function timeMinimal(s) {
+  const reps = s.reps ?? REPS;
+  const cfg = { nLayer: s.n_layer, nHead: s.n_head, nEmbd: s.n_embd, vocab: s.vocab, block: s.block };
+  const w = initWeights(cfg, 1);
+  const x = ids(s.batch, s.block + 1, s.vocab, 1);
+  const inp = x.slice([0, 0], [s.batch, s.block]);
+  const tgt = x.slice([0, 1], [s.batch, s.block]);
+  const names = Object.keys(w);
+  const times = [];
+  for (let r = 0; r < reps + 2; r++) {
+    const t0 = performance.now();
+    const { value, grads } = tf.variableGrads(() => lossFn(w, cfg, inp, tgt, 'tensor-gpu'), names.map((n) => w[n]));
+    value.dataSync();
+    const dt = performance.now() - t0;
+    tf.dispose([value, ...Object.values(grads)]);
+    if (r >= 2) times.push(dt);
+  }
+  tf.dispose([x, inp, tgt, ...Object.values(w)]);
+  return median(times);
+}
+
+/** Greedy decode of `new` tokens after a `prompt`-token prompt; per-step ms, with or without cache. */
+function decode(useCache) {
+  const d = DECODE;
+  const model = new TransformerLM({ family: 'gpt2', vocabSize: d.vocab, nLayer: d.n_layer, nHead: d.n_head, nEmbd: d.n_embd, blockSize: d.prompt + d.new, bias: false });
+  const prompt = ids(1, d.prompt, d.vocab, 2);
+  const seq = Array.from(prompt.dataSync());
+  const cache = useCache ? model.createCache(1, d.prompt + d.new) : undefined;
+  const stepMs = [];
+  const t0 = performance.now();
+  let logits = model.forward(prompt, { cache, logitsToKeep: 1 });
+  for (let s = 0; s < d.new; s++) {
+    const next = tf.tidy(() => logits.argMax(-1)).dataSync()[0];
+    logits.dispose();
+    seq.push(next);
+    const t1 = performance.now();
+    const input = useCache ? tf.tensor2d([[next]], [1, 1], 'int32') : tf.tensor2d([seq], [1, seq.length], 'int32');
+    logits = model.forward(input, { cache, logitsToKeep: 1 });
+    logits.dataSync();
+    stepMs.push(performance.now() - t1);
+    input.dispose();
+  }
+  const total = performance.now() - t0;
+  logits.dispose();
+  cache?.dispose();
+  prompt.dispose();
+  model.dispose();
+  return { tokensPerSec: (d.new * 1000) / total, stepMs };
+}
+
+/** PyTorch peer via /usr/bin/python3 (Debian python3-torch), or null with the reason. */
+function torchPeer() {
+  const py = ['/usr/bin/python3', 'python3'].find((p) => {
+    try {
+      execFileSync(p, ['-c', 'import torch'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!py) return { skipped: 'PyTorch not installed (apt-get install python3-torch libopenblas0-pthread)' };
+  const script = fileURLToPath(new URL('./torch_peer.py', import.meta.url));
+  const spec = { threads: 2, reps: REPS, train: TRAIN_SHAPES, decode: DECODE };
+  return JSON.parse(execFileSync(py, [script, JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+}
+
+const window = (xs, at) => median(xs.slice(Math.max(0, at - 8), at + 8));
+const results = { machine, quick, train: [], decode: {} };
+
+console.log('## forward + backward (all weights), median ms per batch → tokens/s');
+const torch = torchPeer();
+if (torch.skipped) console.log(`(PyTorch peer skipped: ${torch.skipped})`);
+for (const [i, s] of TRAIN_SHAPES.entries()) {
+  const ours = timeOurs(s);
+  const minimal = timeMinimal(s);
+  const pt = torch.train?.[i]?.ms ?? null;
+  const tokens = s.batch * s.block;
+  const row = { name: s.name, params: ours.params, oursMs: ours.ms, minimalMs: minimal, torchMs: pt, oursTokS: (tokens * 1000) / ours.ms };
+  results.train.push(row);
+  console.log(`${s.name}  (${formatCount(ours.params)} params)`);
+  console.log(`  @llm/transformer ${ours.ms.toFixed(0)} ms (${row.oursTokS.toFixed(0)} tok/s) · minimal nanoGPT on tensor-gpu ${minimal.toFixed(0)} ms (ours ÷ minimal ${(ours.ms / minimal).toFixed(2)})` +
+    (pt ? ` · PyTorch ${pt.toFixed(0)} ms (ours ÷ PyTorch ${(ours.ms / pt).toFixed(2)})` : ''));
+}
+
+console.log(`\n## greedy decode, ${DECODE.new} new tokens after a ${DECODE.prompt}-token prompt (nanoGPT CPU shape, batch 1)`);
+for (const mode of ['cached', 'uncached']) {
+  const r = decode(mode === 'cached');
+  const at32 = window(r.stepMs, 32);
+  const atEnd = window(r.stepMs, DECODE.new - 8);
+  const ptd = torch.decode?.[mode];
+  results.decode[mode] = { tokensPerSec: r.tokensPerSec, msAt32: at32, msAtEnd: atEnd, torchTokensPerSec: ptd?.tokens_per_s ?? null };
+  console.log(`  ${mode.padEnd(8)} ${r.tokensPerSec.toFixed(1)} tok/s · step ms at token 32: ${at32.toFixed(2)}, at token ${DECODE.new - 8}: ${atEnd.toFixed(2)} (ratio ${(atEnd / at32).toFixed(2)})` +
+    (ptd ? ` · PyTorch ${ptd.tokens_per_s.toFixed(1)} tok/s` : ''));
+}
+if (torch.torch) console.log(`\nPyTorch ${torch.torch}, ${torch.threads} threads.`);
+results.torch = torch.torch ? { version: torch.torch, threads: torch.threads } : torch;
+if (jsonPath) writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
