@@ -108,50 +108,68 @@ function decode(useCache) {
   return { tokensPerSec: (d.new * 1000) / total, stepMs };
 }
 
-/** PyTorch peer via /usr/bin/python3 (Debian python3-torch), or null with the reason. */
-function torchPeer() {
-  const py = ['/usr/bin/python3', 'python3'].find((p) => {
-    try {
-      execFileSync(p, ['-c', 'import torch'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  if (!py) return { skipped: 'PyTorch not installed (apt-get install python3-torch libopenblas0-pthread)' };
+/** The Python that has torch (Debian python3-torch), or null. */
+const PY = ['/usr/bin/python3', 'python3'].find((p) => {
+  try {
+    execFileSync(p, ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}) ?? null;
+
+/** Run benchmarks/transformer/torch_peer.py on a spec (2 threads); null without PyTorch. */
+function torchPeer(spec) {
+  if (!PY) return null;
   const script = fileURLToPath(new URL('./torch_peer.py', import.meta.url));
-  const spec = { threads: 2, reps: REPS, train: TRAIN_SHAPES, decode: DECODE };
-  return JSON.parse(execFileSync(py, [script, JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+  return JSON.parse(execFileSync(PY, [script, JSON.stringify({ threads: 2, ...spec })], { encoding: 'utf8', maxBuffer: 1 << 24 }));
 }
 
 const window = (xs, at) => median(xs.slice(Math.max(0, at - 8), at + 8));
 const results = { machine, quick, train: [], decode: {} };
 
 console.log('## forward + backward (all weights), median ms per batch → tokens/s');
-const torch = torchPeer();
-if (torch.skipped) console.log(`(PyTorch peer skipped: ${torch.skipped})`);
-for (const [i, s] of TRAIN_SHAPES.entries()) {
-  const ours = timeOurs(s);
-  const minimal = timeMinimal(s);
-  const pt = torch.train?.[i]?.ms ?? null;
+if (!PY) console.log('(PyTorch peer skipped: not installed; apt-get install python3-torch libopenblas0-pthread)');
+// Peers alternate with ours in rounds and ratios are taken per round, so machine noise that comes
+// and goes hits both sides of each ratio.
+for (const s of TRAIN_SHAPES) {
+  const rounds = quick || s.reps ? 1 : 3;
+  const r = { ours: [], minimal: [], torch: [], vsMinimal: [], vsTorch: [] };
+  let params = 0;
+  for (let k = 0; k < rounds; k++) {
+    const pt = torchPeer({ reps: s.reps ?? REPS, train: [s] })?.train[0].ms ?? null;
+    const ours = timeOurs(s);
+    const minimal = timeMinimal(s);
+    params = ours.params;
+    r.ours.push(ours.ms);
+    r.minimal.push(minimal);
+    r.vsMinimal.push(ours.ms / minimal);
+    if (pt) {
+      r.torch.push(pt);
+      r.vsTorch.push(ours.ms / pt);
+    }
+  }
   const tokens = s.batch * s.block;
-  const row = { name: s.name, params: ours.params, oursMs: ours.ms, minimalMs: minimal, torchMs: pt, oursTokS: (tokens * 1000) / ours.ms };
+  const row = { name: s.name, params, rounds, oursMs: median(r.ours), minimalMs: median(r.minimal), torchMs: PY ? median(r.torch) : null, oursVsMinimal: median(r.vsMinimal), oursVsTorch: PY ? median(r.vsTorch) : null };
+  row.oursTokS = (tokens * 1000) / row.oursMs;
   results.train.push(row);
-  console.log(`${s.name}  (${formatCount(ours.params)} params)`);
-  console.log(`  @llm/transformer ${ours.ms.toFixed(0)} ms (${row.oursTokS.toFixed(0)} tok/s) · minimal nanoGPT on tensor-gpu ${minimal.toFixed(0)} ms (ours ÷ minimal ${(ours.ms / minimal).toFixed(2)})` +
-    (pt ? ` · PyTorch ${pt.toFixed(0)} ms (ours ÷ PyTorch ${(ours.ms / pt).toFixed(2)})` : ''));
+  console.log(`${s.name}  (${formatCount(params)} params, ${rounds} round${rounds > 1 ? 's' : ''})`);
+  console.log(`  @llm/transformer ${row.oursMs.toFixed(0)} ms (${row.oursTokS.toFixed(0)} tok/s) · minimal nanoGPT on tensor-gpu ${row.minimalMs.toFixed(0)} ms (ours ÷ minimal ${row.oursVsMinimal.toFixed(2)})` +
+    (PY ? ` · PyTorch ${row.torchMs.toFixed(0)} ms (ours ÷ PyTorch ${row.oursVsTorch.toFixed(2)})` : ''));
 }
 
 console.log(`\n## greedy decode, ${DECODE.new} new tokens after a ${DECODE.prompt}-token prompt (nanoGPT CPU shape, batch 1)`);
+const torchDecode = torchPeer({ decode: DECODE })?.decode ?? null;
 for (const mode of ['cached', 'uncached']) {
   const r = decode(mode === 'cached');
   const at32 = window(r.stepMs, 32);
   const atEnd = window(r.stepMs, DECODE.new - 8);
-  const ptd = torch.decode?.[mode];
+  const ptd = torchDecode?.[mode];
   results.decode[mode] = { tokensPerSec: r.tokensPerSec, msAt32: at32, msAtEnd: atEnd, torchTokensPerSec: ptd?.tokens_per_s ?? null };
   console.log(`  ${mode.padEnd(8)} ${r.tokensPerSec.toFixed(1)} tok/s · step ms at token 32: ${at32.toFixed(2)}, at token ${DECODE.new - 8}: ${atEnd.toFixed(2)} (ratio ${(atEnd / at32).toFixed(2)})` +
     (ptd ? ` · PyTorch ${ptd.tokens_per_s.toFixed(1)} tok/s` : ''));
 }
-if (torch.torch) console.log(`\nPyTorch ${torch.torch}, ${torch.threads} threads.`);
-results.torch = torch.torch ? { version: torch.torch, threads: torch.threads } : torch;
+const tv = torchPeer({});
+if (tv) console.log(`\nPyTorch ${tv.torch}, ${tv.threads} threads (torch_peer.py).`);
+results.torch = tv ? { version: tv.torch, threads: tv.threads } : null;
 if (jsonPath) writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n');
