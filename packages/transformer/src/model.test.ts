@@ -82,7 +82,7 @@ describe('parameters and module tree', () => {
     const m = new TransformerLM(cfg);
     const p = new Map(m.namedParameters());
     const std = (name: string) => {
-      const v = p.get(name)!.dataSync();
+      const v = p.get(name)!.dataSync() as Float32Array;
       const mean = v.reduce((a, b) => a + b, 0) / v.length;
       return Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
     };
@@ -143,7 +143,7 @@ describe('gradients', () => {
       const r = rng(5);
       for (const [pname, v] of params) {
         const g = grads[v.name]!;
-        const gv = g.dataSync();
+        const gv = g.dataSync() as Float32Array;
         expect(gv.every(Number.isFinite), pname).toBe(true);
         const gnorm = Math.hypot(...gv);
         expect(gnorm, `${pname} gets no gradient`).toBeGreaterThan(0);

@@ -3,6 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { tf, initBackend, readSafetensors, rawToTensor } from '@llm/tensor-gpu';
 import { TransformerError, type TransformerErrorCode } from '../errors.js';
+// The seeded PRNG and array comparison tensor-gpu's tests use (test-only source, no tfjs import).
+import { rng, maxAbsDiff } from '../../../tensor-gpu/src/testing/rng.js';
+
+export { rng, maxAbsDiff };
 
 /** The wasm backend with llm-ts kernels (what users get by default here). */
 export async function useWasm(): Promise<void> {
@@ -18,16 +22,6 @@ export async function readExpected(name: string): Promise<Map<string, tf.Tensor>
   return new Map([...tensors].map(([k, raw]) => [k, rawToTensor(raw)]));
 }
 
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
-  }
-  return m;
-}
-
 /** Assert fn throws (or rejects with) a TransformerError with `code` and a message matching `fragment`. */
 export async function expectError(fn: () => unknown, code: TransformerErrorCode, fragment: string | RegExp): Promise<void> {
   let err: unknown;
@@ -39,18 +33,6 @@ export async function expectError(fn: () => unknown, code: TransformerErrorCode,
   expect(err, 'expected a TransformerError').toBeInstanceOf(TransformerError);
   expect((err as TransformerError).code).toBe(code);
   expect((err as Error).message).toMatch(fragment);
-}
-
-/** mulberry32 floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** B×T random ids in [lo, V). */
