@@ -31,6 +31,14 @@ try {
     if (g[0] !== 6) throw new Error('gradient ' + g[0]); console.log('tensor-gpu computes gradients on', i.backend);`;
   process.stdout.write(run('node', ['--input-type=module', '-e', `import { initBackend, tf } from '@llm/tensor-gpu'; ${body}`], app));
   process.stdout.write(run('node', ['-e', `const { initBackend, tf } = require('@llm/tensor-gpu'); (async () => { ${body} })().catch((e) => { console.error(e); process.exit(1); });`], app));
+  // transformer: a model builds, runs with a KV cache and round-trips a checkpoint from the tarballs.
+  const lm = `await initBackend({ log: false }); const m = new TransformerLM({ family: 'llama', vocabSize: 32, nLayer: 1, nHead: 2, nEmbd: 8, intermediateSize: 16, blockSize: 8 });
+    const c = m.createCache(1); const l = m.forward(tf.tensor2d([[1, 2]], [1, 2], 'int32'), { cache: c }); await m.save(dir + '/m'); const b = await loadModel(dir + '/m');
+    const l2 = b.forward(tf.tensor2d([[1, 2]], [1, 2], 'int32')); if (l2.shape.join() !== '1,2,32' || Math.abs(l2.dataSync()[5] - l.dataSync()[5]) > 0) throw new Error('transformer round trip');
+    console.log('transformer runs and round-trips a checkpoint:', summarize(b));`;
+  const dirs = [mkdtempSync(join(work, 'tm-')), mkdtempSync(join(work, 'tm-'))];
+  process.stdout.write(run('node', ['--input-type=module', '-e', `import { initBackend, tf } from '@llm/tensor-gpu'; import { TransformerLM, loadModel, summarize } from '@llm/transformer'; const dir = ${JSON.stringify(dirs[0])}; ${lm}`], app));
+  process.stdout.write(run('node', ['-e', `const { initBackend, tf } = require('@llm/tensor-gpu'); const { TransformerLM, loadModel, summarize } = require('@llm/transformer'); const dir = ${JSON.stringify(dirs[1])}; (async () => { ${lm} })().catch((e) => { console.error(e); process.exit(1); });`], app));
   console.log(`pack-check: ${pkgs.length} packages packed, installed and imported (ESM and CJS)`);
 } finally {
   rmSync(work, { recursive: true, force: true });
