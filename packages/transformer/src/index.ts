@@ -17,3 +17,4 @@ export { modelLayout, checkpointShapes, type ModelLayout, type LinearSpec, type 
 export { loadModel, saveModel, readCheckpoint, type Checkpoint, type SaveOptions } from './checkpoint.js';
 export { SequenceClassifier, ValueHead, loadSequenceClassifier, poolLastToken, type ClassifierOptions } from './heads.js';
 export { countParameters, summarize, formatCount, type CountOptions } from './summary.js';
+export { Rng, hashSeed } from './random.js';

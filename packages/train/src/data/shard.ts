@@ -1,0 +1,225 @@
+/**
+ * Token shards: a flat little-endian file of token ids (`<prefix>.bin`, uint16 when the vocabulary
+ * fits, else uint32) and a JSON sidecar (`<prefix>.json`: dtype, vocab size, tokenizer hash, count,
+ * sources). Text is streamed in chunks of whole lines, so files larger than memory tokenize fine;
+ * both files are written atomically (temp + rename).
+ *
+ *   const meta = await writeTokenShard('data/shakespeare', ['input.txt'], await resolveTokenizer('byte'));
+ *   meta.count;                                // 1115394
+ *   const shard = await openTokenShard('data/shakespeare');
+ *   shard.read(0, 4);                          // Int32Array [70, 105, 114, 115]  ("Firs")
+ */
+import { createReadStream } from 'node:fs';
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { openSync, readSync, closeSync } from 'node:fs';
+import { basename } from 'node:path';
+import { TrainError } from '../errors.js';
+import type { ResolvedTokenizer } from './tokenizer.js';
+
+export type TokenDtype = 'uint16' | 'uint32';
+
+export interface ShardMeta {
+  format: 'llm-ts-tokens';
+  version: 1;
+  dtype: TokenDtype;
+  vocabSize: number;
+  tokenizer: { name: string; hash: string };
+  count: number;
+  documents: number;
+  sources: Array<{ path: string; bytes: number }>;
+}
+
+export interface WriteShardOptions {
+  /** text: each file is one document; jsonl: one JSON object per line with a string `field`. Default from the extension. */
+  format?: 'auto' | 'text' | 'jsonl';
+  /** JSONL field holding the text (default "text"). */
+  field?: string;
+  /** Called after each chunk with bytes read and tokens written so far. */
+  onProgress?: (bytesRead: number, tokens: number) => void;
+  /** Characters encoded per chunk (default 1 MiB of text, cut at a newline). */
+  chunkChars?: number;
+}
+
+const EOT = '<|endoftext|>';
+const ITEM = { uint16: 2, uint32: 4 } as const;
+
+/** Tokenize files into `<prefix>.bin` + `<prefix>.json`. Documents are separated by `<|endoftext|>` when the tokenizer has it. */
+export async function writeTokenShard(prefix: string, inputs: string[], tok: ResolvedTokenizer, opts: WriteShardOptions = {}): Promise<ShardMeta> {
+  if (inputs.length === 0) throw new TrainError('DATA_MISSING', 'no input files given.');
+  for (const p of inputs) await checkFile(p);
+  const V = tok.tokenizer.vocabSize;
+  const dtype: TokenDtype = V <= 65536 ? 'uint16' : 'uint32';
+  const eot = tok.tokenizer.specialTokens.get(EOT);
+  const tmp = `${prefix}.bin.tmp-${process.pid}`;
+  const fh = await open(tmp, 'w');
+  let count = 0;
+  let documents = 0;
+  let bytesRead = 0;
+  const sources: ShardMeta['sources'] = [];
+  const emit = async (ids: number[]) => {
+    if (ids.length === 0) return;
+    const arr = dtype === 'uint16' ? Uint16Array.from(ids) : Uint32Array.from(ids);
+    await fh.write(new Uint8Array(arr.buffer));
+    count += ids.length;
+  };
+  const endDoc = async () => {
+    documents++;
+    if (eot !== undefined) await emit([eot]);
+  };
+  try {
+    for (const path of inputs) {
+      const size = (await stat(path)).size;
+      const jsonl = opts.format === 'jsonl' || ((opts.format ?? 'auto') === 'auto' && /\.jsonl$/i.test(path));
+      let pending = '';
+      let line = 0;
+      const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+      for await (const chunk of stream as AsyncIterable<string>) {
+        pending += chunk;
+        const cut = pending.lastIndexOf('\n');
+        if (cut < 0 || (!jsonl && pending.length < (opts.chunkChars ?? 1 << 20))) continue;
+        const head = pending.slice(0, cut + 1);
+        pending = pending.slice(cut + 1);
+        if (jsonl) {
+          for (const l of head.split('\n').slice(0, -1)) {
+            line++;
+            if (l.trim()) {
+              await emit(tok.tokenizer.encodeOrdinary(jsonlText(l, opts.field ?? 'text', path, line)));
+              await endDoc();
+            }
+          }
+        } else {
+          await emit(tok.tokenizer.encodeOrdinary(head));
+        }
+        bytesRead = Math.min(size, bytesRead + Buffer.byteLength(head));
+        opts.onProgress?.(bytesRead, count);
+      }
+      if (jsonl) {
+        if (pending.trim()) {
+          await emit(tok.tokenizer.encodeOrdinary(jsonlText(pending, opts.field ?? 'text', path, line + 1)));
+          await endDoc();
+        }
+      } else {
+        await emit(tok.tokenizer.encodeOrdinary(pending));
+        await endDoc();
+      }
+      sources.push({ path: basename(path), bytes: size });
+    }
+    await fh.close();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  if (count === 0) {
+    await rm(tmp, { force: true });
+    throw new TrainError('DATA_EMPTY', `no tokens in ${inputs.join(', ')}: the input is empty.`);
+  }
+  const meta: ShardMeta = { format: 'llm-ts-tokens', version: 1, dtype, vocabSize: V, tokenizer: { name: tok.definition.name, hash: tok.hash }, count, documents, sources };
+  await rename(tmp, `${prefix}.bin`);
+  const jtmp = `${prefix}.json.tmp-${process.pid}`;
+  await writeFile(jtmp, JSON.stringify(meta, null, 2) + '\n');
+  await rename(jtmp, `${prefix}.json`);
+  return meta;
+}
+
+function jsonlText(line: string, field: string, path: string, n: number): string {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch (e) {
+    throw new TrainError('DATA_INVALID', `${path}:${n}: not valid JSON (${(e as Error).message}).`);
+  }
+  const text = (obj as Record<string, unknown> | null)?.[field];
+  if (typeof text !== 'string') throw new TrainError('DATA_INVALID', `${path}:${n}: expected an object with a string "${field}" field.`);
+  return text;
+}
+
+async function checkFile(path: string): Promise<void> {
+  try {
+    if (!(await stat(path)).isFile()) throw new Error('not a file');
+  } catch {
+    throw new TrainError('DATA_MISSING', `data file ${path} does not exist or is not a file.`);
+  }
+}
+
+/** Read access to a shard's token ids (whole file in memory up to 1 GiB, positioned reads beyond). */
+export class TokenShard {
+  readonly meta: ShardMeta;
+  private readonly data: Uint16Array | Uint32Array | null;
+  private readonly fd: number | null;
+
+  private constructor(meta: ShardMeta, data: Uint16Array | Uint32Array | null, fd: number | null) {
+    this.meta = meta;
+    this.data = data;
+    this.fd = fd;
+  }
+
+  get count(): number {
+    return this.meta.count;
+  }
+
+  /** A shard over ids already in memory (e.g. a generated corpus). */
+  static fromIds(ids: ArrayLike<number>, meta: Omit<ShardMeta, 'format' | 'version' | 'dtype' | 'count'>): TokenShard {
+    const dtype: TokenDtype = meta.vocabSize <= 65536 ? 'uint16' : 'uint32';
+    const data = dtype === 'uint16' ? Uint16Array.from(ids) : Uint32Array.from(ids);
+    return new TokenShard({ format: 'llm-ts-tokens', version: 1, dtype, count: data.length, ...meta }, data, null);
+  }
+
+  /** Open `<prefix>.bin` + `<prefix>.json` (prefix may also be the .bin or .json path). */
+  static async open(prefixOrPath: string, opts: { maxInMemoryBytes?: number } = {}): Promise<TokenShard> {
+    const prefix = prefixOrPath.replace(/\.(bin|json)$/, '');
+    const meta = await readMeta(`${prefix}.json`);
+    const binPath = `${prefix}.bin`;
+    let size: number;
+    try {
+      size = (await stat(binPath)).size;
+    } catch {
+      throw new TrainError('DATA_MISSING', `${binPath} does not exist (its sidecar ${prefix}.json does).`);
+    }
+    const bytes = meta.count * ITEM[meta.dtype];
+    if (size !== bytes) throw new TrainError('DATA_INVALID', `${binPath} has ${size} bytes, but its sidecar says ${meta.count} ${meta.dtype} tokens (${bytes} bytes): the shard is truncated or not the one the sidecar describes; re-run the tokenization.`);
+    if (bytes <= (opts.maxInMemoryBytes ?? 1 << 30)) {
+      const buf = await readFile(binPath);
+      const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+      return new TokenShard(meta, meta.dtype === 'uint16' ? new Uint16Array(ab) : new Uint32Array(ab), null);
+    }
+    return new TokenShard(meta, null, openSync(binPath, 'r'));
+  }
+
+  /** Tokens [start, start + length) as int32. */
+  read(start: number, length: number): Int32Array {
+    if (start < 0 || length < 0 || start + length > this.count) throw new TrainError('INVALID_ARGUMENT', `read(${start}, ${length}) is outside the shard's ${this.count} tokens.`);
+    if (this.data) return Int32Array.from(this.data.subarray(start, start + length));
+    const size = ITEM[this.meta.dtype];
+    const buf = Buffer.alloc(length * size);
+    readSync(this.fd!, buf, 0, buf.length, start * size);
+    const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+    return Int32Array.from(size === 2 ? new Uint16Array(ab) : new Uint32Array(ab));
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+  }
+}
+
+/** Shorthand for TokenShard.open. */
+export const openTokenShard = (prefix: string): Promise<TokenShard> => TokenShard.open(prefix);
+
+async function readMeta(path: string): Promise<ShardMeta> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new TrainError('DATA_MISSING', `token shard sidecar ${path} does not exist (tokenize the data first).`);
+  }
+  let m: Partial<ShardMeta>;
+  try {
+    m = JSON.parse(text) as Partial<ShardMeta>;
+  } catch (e) {
+    throw new TrainError('DATA_INVALID', `${path} is not valid JSON: ${(e as Error).message}.`);
+  }
+  const ok = m && m.format === 'llm-ts-tokens' && m.version === 1 && (m.dtype === 'uint16' || m.dtype === 'uint32') &&
+    Number.isInteger(m.count) && m.count! >= 0 && Number.isInteger(m.vocabSize) && typeof m.tokenizer?.hash === 'string';
+  if (!ok) throw new TrainError('DATA_INVALID', `${path} is not an llm-ts token shard sidecar (format, version, dtype, count, vocabSize, tokenizer.hash).`);
+  return m as ShardMeta;
+}

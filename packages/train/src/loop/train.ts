@@ -1,0 +1,265 @@
+/**
+ * The training loop: AdamW + warmup/cosine schedule + global-norm clipping + gradient accumulation,
+ * periodic evaluation, best/latest checkpoints, early stop, abort via AbortSignal, exact resume.
+ *
+ *   const result = await train(model, { train, val }, { maxIters: 2000, lr: 1e-3, outDir: 'out' }, {
+ *     onStep: (s) => console.log(s.step, s.loss),
+ *     signal: controller.signal,          // abort → save out/checkpoint, return { stoppedBy: 'abort' }
+ *   });
+ *
+ * Resume: pass `resume: await loadTrainingCheckpoint('out/checkpoint')` with the model it returned;
+ * training N steps, stopping, resuming and training N more gives the weights of 2N steps in one go.
+ */
+import { join } from 'node:path';
+import { readFile, writeFile, rename } from 'node:fs/promises';
+import { tf, crossEntropy } from '@llm/tensor-gpu';
+import type { TransformerLM, CausalLM } from '@llm/transformer';
+import type { TokenizerDefinition } from '@llm/tokenizer-bpe';
+import { TrainError } from '../errors.js';
+import { AdamW } from '../optim/adamw.js';
+import { cosineLr } from '../optim/schedule.js';
+import { resolveTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
+import type { BatchSource, HostBatch } from '../data/batches.js';
+import { saveTrainingCheckpoint, type LoadedCheckpoint, type TrainerState } from '../checkpoint/checkpoint.js';
+import { MetricsLog } from '../metrics/log.js';
+import { renderLossCurve, readMetricsJsonl } from '../metrics/svg.js';
+import { distillationLoss } from '../distill.js';
+
+export interface TrainData {
+  train: BatchSource;
+  /** Validation batches (omit: no val loss, no best checkpoint, no early stop). */
+  val?: BatchSource;
+  /** A second sampler over the train split for nanoGPT-style train-loss estimates at eval time. */
+  trainEval?: BatchSource;
+}
+
+export interface StepInfo {
+  step: number;
+  maxIters: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  tokensPerSec: number;
+  elapsedMs: number;
+}
+
+export interface EvalInfo {
+  step: number;
+  valLoss: number | null;
+  trainLoss: number | null;
+  best: boolean;
+}
+
+export interface TrainHooks {
+  onStep?: (s: StepInfo) => void;
+  onEval?: (e: EvalInfo) => void;
+  signal?: AbortSignal;
+  /** Continue a run (the checkpoint's model must be the `model` passed to train). */
+  resume?: Pick<LoadedCheckpoint, 'optimizerState' | 'optimizerStep' | 'state'>;
+  /** Teacher for knowledge distillation (its logits are soft targets; it is not trained). */
+  teacher?: CausalLM;
+  /** Saved as tokenizer.json into checkpoints. */
+  tokenizer?: TokenizerDefinition;
+  tokenizerHash?: string;
+}
+
+export interface TrainResult {
+  steps: number;
+  stoppedBy: 'max_iters' | 'early_stop' | 'abort';
+  bestValLoss: number | null;
+  lastValLoss: number | null;
+  lastLoss: number | null;
+  elapsedMs: number;
+  tokensSeen: number;
+}
+
+/** Run the loop until maxIters, early stop or abort. */
+export async function train(model: TransformerLM, data: TrainData, configInput: TrainConfigInput, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const cfg = resolveTrainConfig(configInput);
+  const params = model.trainableParameters();
+  if (params.length === 0) throw new TrainError('CONFIG_INVALID', 'the model has no trainable weights (all frozen).');
+  const opt = new AdamW(params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, decay: cfg.decayRule });
+  const log = cfg.outDir ? new MetricsLog(join(cfg.outDir, 'metrics.jsonl')) : null;
+  const s = restore(model, data, opt, hooks.resume);
+  const t0 = performance.now() - s.elapsedMs;
+  let lastLoss: number | null = null;
+  let lastValLoss: number | null = null;
+  let stoppedBy: TrainResult['stoppedBy'] = 'max_iters';
+  const snapshot = (): TrainerState => ({
+    format: 'llm-ts-trainer-state',
+    version: 1,
+    step: s.step,
+    bestValLoss: s.bestValLoss,
+    evalsWithoutImprovement: s.evalsWithoutImprovement,
+    data: { train: data.train.getState(), val: data.val?.getState() ?? null, trainEval: data.trainEval?.getState() ?? null },
+    dropout: model.getDropoutState(),
+    tokensSeen: s.tokensSeen,
+    elapsedMs: performance.now() - t0,
+    config: cfg as unknown as Record<string, unknown>,
+    ...(hooks.tokenizerHash ? { tokenizerHash: hooks.tokenizerHash } : {}),
+  });
+  const saveLatest = async () => {
+    if (cfg.outDir) await saveTrainingCheckpoint(join(cfg.outDir, 'checkpoint'), { model, optimizer: opt, state: snapshot(), ...(hooks.tokenizer ? { tokenizer: hooks.tokenizer } : {}) });
+  };
+  const evaluateNow = async () => {
+    const valLoss = data.val ? evaluate(model, data.val, cfg.evalIters) : null;
+    const trainLoss = cfg.evalTrain && data.trainEval ? evaluate(model, data.trainEval, cfg.evalIters) : null;
+    lastValLoss = valLoss;
+    const best = valLoss !== null && (s.bestValLoss === null || valLoss < s.bestValLoss);
+    if (best) {
+      s.bestValLoss = valLoss;
+      s.evalsWithoutImprovement = 0;
+      if (cfg.outDir && cfg.saveBest) await saveTrainingCheckpoint(join(cfg.outDir, 'best'), { model, ...(hooks.tokenizer ? { tokenizer: hooks.tokenizer } : {}) });
+    } else if (valLoss !== null) {
+      s.evalsWithoutImprovement++;
+    }
+    hooks.onEval?.({ step: s.step, valLoss, trainLoss, best });
+    await log?.append({ step: s.step, loss: lastLoss, val_loss: valLoss, val_ppl: valLoss === null ? null : Math.exp(valLoss), train_eval_loss: trainLoss, lr: cosineLr(s.step, schedule(cfg)), grad_norm: null, tokens_per_sec: null, elapsed_ms: Math.round(performance.now() - t0) });
+    if (cfg.outDir) await writeLossPlot(cfg.outDir);
+  };
+
+  try {
+    if (s.step === 0 && cfg.evalInterval > 0) await evaluateNow();
+    while (s.step < cfg.maxIters) {
+      if (hooks.signal?.aborted) {
+        stoppedBy = 'abort';
+        break;
+      }
+      const lr = cosineLr(s.step, schedule(cfg));
+      const tStep = performance.now();
+      const { loss, gradNorm, tokens } = trainStep(model, data.train, opt, lr, cfg, hooks.teacher);
+      s.step++;
+      s.tokensSeen += tokens;
+      lastLoss = loss;
+      if (!Number.isFinite(loss)) throw new TrainError('INVALID_ARGUMENT', `loss became ${loss} at step ${s.step} (lr ${lr.toExponential(2)}): lower the learning rate or enable gradient clipping.`);
+      const info: StepInfo = { step: s.step, maxIters: cfg.maxIters, loss, lr, gradNorm, tokensPerSec: (tokens * 1000) / (performance.now() - tStep), elapsedMs: performance.now() - t0 };
+      hooks.onStep?.(info);
+      if (s.step % cfg.logInterval === 0) {
+        await log?.append({ step: s.step, loss, val_loss: null, lr, grad_norm: gradNorm, tokens_per_sec: Math.round(info.tokensPerSec), elapsed_ms: Math.round(info.elapsedMs) });
+      }
+      const evalDue = cfg.evalInterval > 0 && s.step % cfg.evalInterval === 0;
+      if (evalDue || s.step === cfg.maxIters) {
+        await evaluateNow();
+        await saveLatest();
+        if (cfg.earlyStopPatience > 0 && s.evalsWithoutImprovement >= cfg.earlyStopPatience) {
+          stoppedBy = 'early_stop';
+          break;
+        }
+      }
+      await new Promise<void>((r) => setImmediate(r)); // let signal handlers run
+    }
+    if (stoppedBy === 'abort') await saveLatest();
+  } finally {
+    opt.dispose();
+  }
+  return { steps: s.step, stoppedBy, bestValLoss: s.bestValLoss, lastValLoss, lastLoss, elapsedMs: performance.now() - t0, tokensSeen: s.tokensSeen };
+}
+
+const schedule = (cfg: TrainConfig) => ({ lr: cfg.lr, minLr: cfg.minLr, warmupIters: cfg.warmupIters, decayIters: cfg.lrDecayIters, decay: cfg.decayLr });
+
+interface LoopState {
+  step: number;
+  bestValLoss: number | null;
+  evalsWithoutImprovement: number;
+  tokensSeen: number;
+  elapsedMs: number;
+}
+
+function restore(model: TransformerLM, data: TrainData, opt: AdamW, resume: TrainHooks['resume']): LoopState {
+  const st = resume?.state;
+  if (!resume || !st) return { step: 0, bestValLoss: null, evalsWithoutImprovement: 0, tokensSeen: 0, elapsedMs: 0 };
+  if (!resume.optimizerState) throw new TrainError('CHECKPOINT_INVALID', 'the checkpoint has a trainer state but no optimizer.safetensors: it cannot be resumed exactly.');
+  opt.loadState(resume.optimizerState, resume.optimizerStep);
+  data.train.setState(st.data.train);
+  if (data.val && st.data.val !== null && st.data.val !== undefined) data.val.setState(st.data.val);
+  if (data.trainEval && st.data.trainEval !== null && st.data.trainEval !== undefined) data.trainEval.setState(st.data.trainEval);
+  model.setDropoutState(st.dropout);
+  return { step: st.step, bestValLoss: st.bestValLoss, evalsWithoutImprovement: st.evalsWithoutImprovement, tokensSeen: st.tokensSeen, elapsedMs: st.elapsedMs };
+}
+
+/** Host batch → tensors (inputs, targets int32 [B, T]) and the mask rows. */
+function batchTensors(b: HostBatch): { inputs: tf.Tensor2D; targets: tf.Tensor2D; mask: number[][] | undefined; tokens: number } {
+  const inputs = tf.tensor2d(b.inputs, [b.batch, b.length], 'int32');
+  const targets = tf.tensor2d(b.targets, [b.batch, b.length], 'int32');
+  let mask: number[][] | undefined;
+  let tokens = b.batch * b.length;
+  if (b.mask) {
+    const m = b.mask;
+    mask = Array.from({ length: b.batch }, (_, i) => Array.from(m.subarray(i * b.length, (i + 1) * b.length)));
+    tokens = m.reduce((a, x) => a + x, 0);
+  }
+  return { inputs, targets, mask, tokens };
+}
+
+/** Mean next-token loss of one batch (+ MoE aux loss; distillation when a teacher is given). */
+function batchLoss(model: TransformerLM, inputs: tf.Tensor2D, targets: tf.Tensor2D, mask: number[][] | undefined, training: boolean, teacherLogits: tf.Tensor | null, cfg: TrainConfig): tf.Scalar {
+  const out = model.run(inputs, { training, ...(mask ? { attentionMask: mask } : {}) });
+  out.hidden.dispose();
+  const loss = teacherLogits
+    ? distillationLoss(out.logits!, teacherLogits, targets, { temperature: cfg.distillTemperature, alpha: cfg.distillAlpha })
+    : (crossEntropy(out.logits!, targets) as tf.Scalar);
+  return out.auxLoss ? loss.add(out.auxLoss.mul(model.config.routerAuxLossCoef)) : loss;
+}
+
+/** One optimizer update over gradAccumSteps micro-batches. */
+function trainStep(model: TransformerLM, source: BatchSource, opt: AdamW, lr: number, cfg: TrainConfig, teacher?: CausalLM): { loss: number; gradNorm: number; tokens: number } {
+  const params = model.trainableParameters();
+  const byVar = new Map(params.map(([n, v]) => [v.name, n]));
+  let acc: Map<string, tf.Tensor> | null = null;
+  let lossSum = 0;
+  let tokens = 0;
+  for (let k = 0; k < cfg.gradAccumSteps; k++) {
+    const b = batchTensors(source.next());
+    tokens += b.tokens;
+    const teacherLogits = teacher ? tf.tidy(() => teacher.forward(b.inputs, b.mask ? { attentionMask: b.mask } : {})) : null;
+    const { value, grads } = tf.variableGrads(() => batchLoss(model, b.inputs, b.targets, b.mask, true, teacherLogits, cfg).div(cfg.gradAccumSteps) as tf.Scalar, params.map(([, v]) => v));
+    lossSum += value.dataSync()[0]!;
+    const named = new Map(Object.entries(grads).map(([vn, g]) => [byVar.get(vn)!, g]));
+    if (acc === null) {
+      acc = named;
+    } else {
+      for (const [n, g] of named) {
+        const sum = acc.get(n)!.add(g);
+        acc.get(n)!.dispose();
+        g.dispose();
+        acc.set(n, sum);
+      }
+    }
+    tf.dispose([value, b.inputs, b.targets, teacherLogits ?? []]);
+  }
+  const grads = acc!;
+  const gradNorm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => g.square().sum()))).dataSync()[0]!);
+  if (cfg.gradClip > 0 && gradNorm > cfg.gradClip) {
+    const scale = cfg.gradClip / (gradNorm + 1e-6); // torch.nn.utils.clip_grad_norm_
+    for (const [n, g] of grads) {
+      grads.set(n, g.mul(scale));
+      g.dispose();
+    }
+  }
+  opt.step(grads, lr);
+  tf.dispose([...grads.values()]);
+  return { loss: lossSum, gradNorm, tokens };
+}
+
+/** Mean next-token cross-entropy over `iters` batches: no dropout, no gradients, no MoE aux term. */
+export function evaluate(model: TransformerLM, source: BatchSource, iters: number): number {
+  let sum = 0;
+  for (let i = 0; i < iters; i++) {
+    const b = batchTensors(source.next());
+    sum += tf.tidy(() => crossEntropy(model.forward(b.inputs, b.mask ? { attentionMask: b.mask } : {}), b.targets).dataSync()[0]!);
+    tf.dispose([b.inputs, b.targets]);
+  }
+  return sum / iters;
+}
+
+async function writeLossPlot(outDir: string): Promise<void> {
+  try {
+    const { train, val } = readMetricsJsonl(await readFile(join(outDir, 'metrics.jsonl'), 'utf8'));
+    const svg = renderLossCurve([{ name: 'train', points: train }, { name: 'val', points: val }], { title: 'loss' });
+    const tmp = join(outDir, `loss.svg.tmp-${process.pid}`);
+    await writeFile(tmp, svg);
+    await rename(tmp, join(outDir, 'loss.svg'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
