@@ -1,1 +1,4 @@
-export {};
+// The llm-train app's modules, for tests and embedding (the app is not published).
+export { main, program } from './cli.js';
+export { generateText, pickToken, type GenerateOptions } from './generate.js';
+export { perplexity, type EvalResult } from './commands/eval.js';

@@ -1,15 +1,16 @@
-import { readFileSync } from 'node:fs';
+// The public surface of @llm/train.
 import { describe, expect, it } from 'vitest';
 import * as api from './index.js';
 
-// The package is a placeholder until its issue lands: its public surface must stay empty and its
-// README must say so, so nobody mistakes it for a working API.
-describe('@llm/train placeholder', () => {
-  it('exports nothing yet', () => {
-    expect(Object.keys(api)).toEqual([]);
-  });
-  it('says so in its README', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    expect(readme).toMatch(/not implemented yet/i);
+describe('@llm/train public surface', () => {
+  it('exports the documented API', () => {
+    expect(Object.keys(api).sort()).toEqual([
+      'AdamW', 'CHATML_SPECIAL_TOKENS', 'IGNORE_INDEX', 'MetricsLog', 'SftSampler', 'TRAIN_DEFAULTS', 'TokenShard', 'TrainError', 'WindowSampler',
+      'byteTokenizerDefinition', 'chatmlTemplate', 'collate', 'cosineLr', 'decaySelector', 'distillationLoss', 'evaluate', 'groupByLength',
+      'iterateSftJsonl', 'jinjaTemplate', 'loadHfChatTemplate', 'loadTrainingCheckpoint', 'openTokenShard', 'readMetricsJsonl', 'readSftJsonl',
+      'renderLossCurve', 'renderSegments', 'replaceDirAtomic', 'resolveCheckpointDir', 'resolveTokenizer', 'resolveTrainConfig', 'saveTrainingCheckpoint',
+      'shiftedTargets', 'splitTokens', 'toMessages', 'toTensors', 'tokenizeExample', 'tokenizeRecords', 'tokenizerHash', 'train', 'validateSftRecord',
+      'writeTokenShard',
+    ]);
   });
 });

@@ -1,2 +1,19 @@
-// @llm/train is not implemented yet: it exports nothing on purpose (no fake APIs).
-export {};
+// @llm/train — token datasets, AdamW and schedules, the training loop (pretraining, SFT, distillation),
+// evaluation, checkpoints and exact resume, metrics. Public surface (named exports only).
+export { TrainError, type TrainErrorCode } from './errors.js';
+export { resolveTokenizer, byteTokenizerDefinition, tokenizerHash, type ResolvedTokenizer } from './data/tokenizer.js';
+export { writeTokenShard, openTokenShard, TokenShard, type ShardMeta, type TokenDtype, type WriteShardOptions } from './data/shard.js';
+export { splitTokens, WindowSampler, type BatchSource, type HostBatch, type TokenRange, type WindowOptions } from './data/batches.js';
+export { AdamW, decaySelector, type AdamWConfig, type DecayRule } from './optim/adamw.js';
+export { cosineLr, type LrSchedule } from './optim/schedule.js';
+export { resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig, type TrainConfigInput } from './loop/config.js';
+export { train, evaluate, type TrainData, type TrainHooks, type TrainResult, type StepInfo, type EvalInfo } from './loop/train.js';
+export { saveTrainingCheckpoint, loadTrainingCheckpoint, type TrainerState, type LoadedCheckpoint, type SaveCheckpointInput } from './checkpoint/checkpoint.js';
+export { replaceDirAtomic, resolveCheckpointDir } from './checkpoint/atomic-dir.js';
+export { MetricsLog, type MetricsLine } from './metrics/log.js';
+export { chatmlTemplate, jinjaTemplate, loadHfChatTemplate, renderSegments, CHATML_SPECIAL_TOKENS, type ChatMessage, type ChatTemplate, type RenderOptions, type JinjaVars, type Segment } from './sft/template.js';
+export { readSftJsonl, iterateSftJsonl, validateSftRecord, toMessages, tokenizeExample, tokenizeRecords, IGNORE_INDEX, type SftRecord, type TokenizedExample, type TokenizeOptions } from './sft/examples.js';
+export { collate, shiftedTargets, toTensors, groupByLength, type CollateOptions, type Batch, type GroupByLengthOptions } from './sft/collate.js';
+export { SftSampler, type SftSamplerOptions } from './sft/sampler.js';
+export { distillationLoss, type DistillOptions } from './distill.js';
+export { renderLossCurve, readMetricsJsonl } from './metrics/svg.js';

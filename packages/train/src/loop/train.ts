@@ -114,7 +114,7 @@ export async function train(model: TransformerLM, data: TrainData, configInput: 
       s.evalsWithoutImprovement++;
     }
     hooks.onEval?.({ step: s.step, valLoss, trainLoss, best });
-    await log?.append({ step: s.step, loss: lastLoss, val_loss: valLoss, val_ppl: valLoss === null ? null : Math.exp(valLoss), train_eval_loss: trainLoss, lr: cosineLr(s.step, schedule(cfg)), grad_norm: null, tokens_per_sec: null, elapsed_ms: Math.round(performance.now() - t0) });
+    await log?.append({ step: s.step, loss: null, val_loss: valLoss, val_ppl: valLoss === null ? null : Math.exp(valLoss), train_eval_loss: trainLoss, lr: cosineLr(s.step, schedule(cfg)), grad_norm: null, tokens_per_sec: null, elapsed_ms: Math.round(performance.now() - t0) });
     if (cfg.outDir) await writeLossPlot(cfg.outDir);
   };
 

@@ -1,0 +1,175 @@
+/**
+ * `llm-train pretrain`: tokenize text, build (or resume) a model, train it with progress, eval,
+ * checkpoints and a metrics log. Defaults are nanoGPT's CPU configuration for Tiny Shakespeare.
+ *
+ *   llm-train pretrain --data input.txt --out out --tokenizer byte            # nanoGPT CPU config
+ *   llm-train pretrain --data input.txt --out out --resume --max-iters 4000   # continue the run
+ */
+import { stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { Command } from 'commander';
+import { initBackend } from '@llm/tensor-gpu';
+import { TransformerLM, resolveConfig, summarize, TransformerError, type ModelConfigInput } from '@llm/transformer';
+import {
+  TokenShard, writeTokenShard, resolveTokenizer, splitTokens, WindowSampler, loadTrainingCheckpoint,
+  resolveTrainConfig, TrainError, type ResolvedTokenizer, type TrainConfigInput,
+} from '@llm/train';
+import { addOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
+import { runTraining } from '../run.js';
+
+export const MODEL_OPTIONS: OptSpec[] = [
+  { name: 'family', flag: 'family', kind: 'enum', values: ['gpt2', 'llama'], def: 'gpt2', help: 'model family' },
+  { name: 'nLayer', flag: 'n-layer', kind: 'int', min: 1, def: 4, help: 'transformer blocks' },
+  { name: 'nHead', flag: 'n-head', kind: 'int', min: 1, def: 4, help: 'attention heads' },
+  { name: 'nKvHead', flag: 'n-kv-head', kind: 'int', min: 1, help: 'key/value heads (llama GQA; default n-head)' },
+  { name: 'nEmbd', flag: 'n-embd', kind: 'int', min: 1, def: 128, help: 'model width' },
+  { name: 'blockSize', flag: 'block-size', kind: 'int', min: 2, def: 64, help: 'context length' },
+  { name: 'dropout', flag: 'dropout', kind: 'number', min: 0, max: 0.99, def: 0, help: 'dropout' },
+  { name: 'bias', flag: 'bias', kind: 'bool', def: false, help: 'biases in linear layers and norms (nanoGPT: off)' },
+];
+
+export const TRAIN_OPTIONS: OptSpec[] = [
+  { name: 'out', flag: 'out', kind: 'string', def: 'out', help: 'output directory (checkpoints, metrics.jsonl, loss.svg)' },
+  { name: 'batchSize', flag: 'batch-size', kind: 'int', min: 1, def: 12, help: 'sequences per micro-batch' },
+  { name: 'gradAccum', flag: 'grad-accum', kind: 'int', min: 1, def: 1, help: 'micro-batches per update' },
+  { name: 'maxIters', flag: 'max-iters', kind: 'int', min: 1, def: 2000, help: 'optimizer updates' },
+  { name: 'lr', flag: 'lr', kind: 'number', min: 0, def: 1e-3, help: 'peak learning rate' },
+  { name: 'minLr', flag: 'min-lr', kind: 'number', min: 0, def: 1e-4, help: 'final learning rate (cosine)' },
+  { name: 'warmupIters', flag: 'warmup-iters', kind: 'int', min: 0, def: 100, help: 'linear warmup steps' },
+  { name: 'lrDecayIters', flag: 'lr-decay-iters', kind: 'int', min: 0, help: 'cosine length (default max-iters)' },
+  { name: 'weightDecay', flag: 'weight-decay', kind: 'number', min: 0, def: 0.1, help: 'AdamW weight decay' },
+  { name: 'decayRule', flag: 'decay-rule', kind: 'enum', values: ['linear-2d', 'all-2d'], def: 'linear-2d', help: 'which weights decay' },
+  { name: 'beta1', flag: 'beta1', kind: 'number', min: 0, max: 0.9999, def: 0.9, help: 'AdamW beta1' },
+  { name: 'beta2', flag: 'beta2', kind: 'number', min: 0, max: 0.9999, def: 0.99, help: 'AdamW beta2' },
+  { name: 'gradClip', flag: 'grad-clip', kind: 'number', min: 0, def: 1, help: 'global-norm clip (0 = off)' },
+  { name: 'evalInterval', flag: 'eval-interval', kind: 'int', min: 0, def: 250, help: 'evaluate every n updates' },
+  { name: 'evalIters', flag: 'eval-iters', kind: 'int', min: 1, def: 20, help: 'batches per loss estimate' },
+  { name: 'logInterval', flag: 'log-interval', kind: 'int', min: 1, def: 10, help: 'metrics line every n updates' },
+  { name: 'earlyStop', flag: 'early-stop', kind: 'int', min: 0, def: 0, help: 'stop after n evals without improvement (0 = off)' },
+  { name: 'seed', flag: 'seed', kind: 'int', min: 0, def: 1337, help: 'seed of init, batches and dropout' },
+  { name: 'resume', flag: 'resume', kind: 'bool', def: false, help: 'continue from <out>/checkpoint' },
+];
+
+const DATA_OPTIONS: OptSpec[] = [
+  { name: 'data', flag: 'data', kind: 'paths', help: 'text or JSONL ({"text": …}) files to train on' },
+  { name: 'tokenizer', flag: 'tokenizer', kind: 'string', def: 'byte', help: 'tokenizer file, or "byte" (256-symbol byte vocabulary)' },
+  { name: 'valFraction', flag: 'val-fraction', kind: 'number', min: 0, max: 0.5, def: 0.1, help: 'last fraction of tokens held out for validation' },
+];
+
+export const PRETRAIN_SPECS = [...DATA_OPTIONS, ...MODEL_OPTIONS, ...TRAIN_OPTIONS];
+
+export function pretrainCommand(): Command {
+  return addOptions(new Command('pretrain').description('train a model from scratch (or resume) on text files'), PRETRAIN_SPECS).action(async (_o, cmd: Command) => {
+    const o = await resolveOptions(cmd, PRETRAIN_SPECS);
+    await pretrain(o);
+  });
+}
+
+/** Checks everything a run needs before any work; throws CliError. */
+export async function checkPretrainOptions(o: Record<string, unknown>): Promise<void> {
+  if (!o.data) throw new CliError('--data is required (one or more text or JSONL files)');
+  for (const p of o.data as string[]) {
+    const st = await stat(p).catch(() => null);
+    if (!st?.isFile()) throw new CliError(`data file ${p} does not exist`);
+    if (st.size === 0) throw new CliError(`data file ${p} is empty`);
+  }
+  if (!o.resume) modelConfig(o, 256); // n_embd % n_head etc. (vocab size checked later)
+  trainConfig(o);
+}
+
+export function modelConfig(o: Record<string, unknown>, vocabSize: number): ModelConfigInput {
+  const cfg: ModelConfigInput = {
+    family: o.family as 'gpt2' | 'llama',
+    vocabSize,
+    nLayer: o.nLayer as number,
+    nHead: o.nHead as number,
+    nEmbd: o.nEmbd as number,
+    blockSize: o.blockSize as number,
+    dropout: o.dropout as number,
+    bias: o.bias as boolean,
+    seed: o.seed as number,
+    ...(o.nKvHead !== undefined ? { nKvHead: o.nKvHead as number } : {}),
+    ...(o.family === 'llama' ? { intermediateSize: 4 * (o.nEmbd as number) } : {}),
+  };
+  try {
+    resolveConfig(cfg);
+  } catch (e) {
+    if (e instanceof TransformerError) throw new CliError(e.message.replace(/^model config: /, ''));
+    throw e;
+  }
+  return cfg;
+}
+
+export function trainConfig(o: Record<string, unknown>): TrainConfigInput {
+  const cfg: TrainConfigInput = {
+    maxIters: o.maxIters as number,
+    gradAccumSteps: o.gradAccum as number,
+    lr: o.lr as number,
+    minLr: o.minLr as number,
+    warmupIters: o.warmupIters as number,
+    lrDecayIters: (o.lrDecayIters as number | undefined) ?? (o.maxIters as number),
+    weightDecay: o.weightDecay as number,
+    decayRule: o.decayRule as 'linear-2d' | 'all-2d',
+    beta1: o.beta1 as number,
+    beta2: o.beta2 as number,
+    gradClip: o.gradClip as number,
+    evalInterval: o.evalInterval as number,
+    evalIters: o.evalIters as number,
+    logInterval: o.logInterval as number,
+    earlyStopPatience: o.earlyStop as number,
+    outDir: o.out as string,
+  };
+  try {
+    resolveTrainConfig(cfg);
+  } catch (e) {
+    if (e instanceof TrainError) throw new CliError(e.message.replace(/^training config: /, ''));
+    throw e;
+  }
+  return cfg;
+}
+
+/** Tokenize the data files into <out>/data (reused when the tokenizer and files are unchanged). */
+export async function prepareShard(files: string[], tok: ResolvedTokenizer, out: string, log: (s: string) => void): Promise<TokenShard> {
+  const prefix = join(out, 'data', 'tokens');
+  const existing = await TokenShard.open(prefix).catch(() => null);
+  if (existing) {
+    const sizes = await Promise.all(files.map(async (f) => ({ path: basename(f), bytes: (await stat(f)).size })));
+    if (existing.meta.tokenizer.hash === tok.hash && JSON.stringify(existing.meta.sources) === JSON.stringify(sizes)) {
+      log(`data: reusing ${prefix}.bin (${existing.count.toLocaleString('en-US')} tokens)`);
+      return existing;
+    }
+  }
+  const t0 = performance.now();
+  const meta = await writeTokenShard(prefix, files, tok);
+  log(`data: ${meta.count.toLocaleString('en-US')} tokens from ${files.length} file(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${prefix}.bin`);
+  return TokenShard.open(prefix);
+}
+
+export async function pretrain(o: Record<string, unknown>, hooks: { log?: (s: string) => void; maxMs?: number } = {}): Promise<TransformerLM> {
+  const log = hooks.log ?? ((s: string) => void process.stderr.write(`${s}\n`));
+  await checkPretrainOptions(o);
+  const out = o.out as string;
+  const tok = await resolveTokenizer(o.tokenizer as string);
+  const backend = await initBackend({ log: false });
+  const shard = await prepareShard(o.data as string[], tok, out, log);
+  if (shard.meta.vocabSize !== tok.tokenizer.vocabSize) throw new CliError(`token shard vocab ${shard.meta.vocabSize} ≠ tokenizer vocab ${tok.tokenizer.vocabSize}`, 1);
+  const resumed = o.resume ? await loadTrainingCheckpoint(join(out, 'checkpoint')) : null;
+  if (resumed?.state?.tokenizerHash && resumed.state.tokenizerHash !== tok.hash) {
+    throw new CliError(`--resume: the checkpoint was trained with tokenizer ${resumed.state.tokenizerHash}, the data is tokenized with ${tok.hash}; use the same --tokenizer`, 2);
+  }
+  const model = resumed?.model ?? new TransformerLM(modelConfig(o, tok.tokenizer.vocabSize));
+  if (model.config.vocabSize !== tok.tokenizer.vocabSize) throw new CliError(`the checkpoint's vocabulary (${model.config.vocabSize}) differs from the tokenizer's (${tok.tokenizer.vocabSize})`, 2);
+  const blockSize = model.config.blockSize;
+  const { train: tr, val } = splitTokens(shard, o.valFraction as number);
+  const seed = o.seed as number;
+  const B = o.batchSize as number;
+  const data = {
+    train: new WindowSampler(tr, { batchSize: B, blockSize, seed }),
+    val: new WindowSampler(val, { batchSize: B, blockSize, seed: seed + 1 }),
+    trainEval: new WindowSampler(tr, { batchSize: B, blockSize, seed: seed + 2 }),
+  };
+  log(`model: ${summarize(model)}${resumed ? ` (resumed at step ${resumed.state?.step ?? 0})` : ''}`);
+  log(`backend: ${backend.backend}${backend.threads ? `, ${backend.threads} thread(s)` : ''} · tokenizer: ${tok.definition.name} (${tok.tokenizer.vocabSize} symbols) · train ${(tr.end - tr.start).toLocaleString('en-US')} / val ${(val.end - val.start).toLocaleString('en-US')} tokens`);
+  await runTraining(model, data, trainConfig(o), { tok, resumed, log, ...(hooks.maxMs ? { maxMs: hooks.maxMs } : {}) });
+  return model;
+}

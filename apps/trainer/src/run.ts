@@ -1,0 +1,63 @@
+/**
+ * Runs train() for a command: progress bar or log lines, SIGINT/SIGTERM → save a checkpoint and
+ * stop cleanly, an optional wall-clock limit, and a closing summary.
+ *
+ *   const result = await runTraining(model, data, trainConfig, { tok, log });
+ */
+import { join } from 'node:path';
+import { tf } from '@llm/tensor-gpu';
+import type { TransformerLM } from '@llm/transformer';
+import { train, type TrainData, type TrainConfigInput, type TrainResult, type LoadedCheckpoint, type ResolvedTokenizer } from '@llm/train';
+import { createProgress } from './progress.js';
+
+export interface RunOptions {
+  tok: ResolvedTokenizer;
+  resumed: LoadedCheckpoint | null;
+  log: (line: string) => void;
+  /** Stop (saving a checkpoint) after this many milliseconds. */
+  maxMs?: number;
+  /** Force plain log lines (default: a bar when stderr is a TTY). */
+  tty?: boolean;
+}
+
+export async function runTraining(model: TransformerLM, data: TrainData, cfg: TrainConfigInput, o: RunOptions): Promise<TrainResult> {
+  const ctl = new AbortController();
+  let why = '';
+  const onSignal = (sig: string) => {
+    why = `${sig} received`;
+    ctl.abort();
+  };
+  const sigint = () => onSignal('SIGINT');
+  const sigterm = () => onSignal('SIGTERM');
+  process.on('SIGINT', sigint);
+  process.on('SIGTERM', sigterm);
+  const timer = o.maxMs ? setTimeout(() => ((why = `time limit of ${Math.round(o.maxMs! / 1000)} s reached`), ctl.abort()), o.maxMs) : null;
+  const startStep = o.resumed?.state?.step ?? 0;
+  const progress = createProgress(cfg.maxIters, { tty: o.tty ?? Boolean(process.stderr.isTTY), every: cfg.logInterval ?? 10, startStep });
+  let result: TrainResult;
+  try {
+    result = await train(model, data, cfg, {
+      signal: ctl.signal,
+      tokenizer: o.tok.definition,
+      tokenizerHash: o.tok.hash,
+      ...(o.resumed ? { resume: o.resumed } : {}),
+      onStep: (s) => progress.step(s),
+      onEval: (e) => progress.note(`eval @ step ${e.step}: ${e.trainLoss !== null ? `train ${e.trainLoss.toFixed(4)} · ` : ''}val ${e.valLoss?.toFixed(4) ?? '-'}${e.valLoss !== null ? ` (ppl ${Math.exp(e.valLoss).toFixed(2)})` : ''}${e.best ? ' · best' : ''}`),
+    });
+  } finally {
+    progress.stop();
+    process.off('SIGINT', sigint);
+    process.off('SIGTERM', sigterm);
+    if (timer) clearTimeout(timer);
+    if (o.resumed?.optimizerState) tf.dispose([...o.resumed.optimizerState.values()]);
+  }
+  const out = cfg.outDir;
+  const secs = (result.elapsedMs / 1000).toFixed(1);
+  if (result.stoppedBy === 'abort') {
+    o.log(`stopped at step ${result.steps} (${why}); checkpoint saved to ${join(out ?? '.', 'checkpoint')} — continue with --resume`);
+  } else {
+    o.log(`done: ${result.steps} steps in ${secs} s (${result.stoppedBy === 'early_stop' ? 'early stop' : 'max iters'}) · last val ${result.lastValLoss?.toFixed(4) ?? '-'} · best val ${result.bestValLoss?.toFixed(4) ?? '-'}`);
+  }
+  if (out) o.log(`wrote ${join(out, 'checkpoint')}, ${join(out, 'best')}, ${join(out, 'metrics.jsonl')}, ${join(out, 'loss.svg')}`);
+  return result;
+}

@@ -1,0 +1,111 @@
+// Training benchmark: nanoGPT's CPU configuration on Tiny Shakespeare (../shared/data), trained with
+// @llm/train exactly as `llm-train pretrain` does — quality (val loss per character vs nanoGPT's
+// 1.88) and wall time — plus training speed side by side with PyTorch (benchmarks/train/torch_train.py,
+// same model and optimizer, 2 threads), alternating in rounds, ratio of medians per round.
+//
+//   node benchmarks/train/shakespeare.mjs              full run: 2000 iterations (≈ 20 min here) + speed rounds
+//   node benchmarks/train/shakespeare.mjs --speed      speed comparison only (≈ 3 min)
+//   node benchmarks/train/shakespeare.mjs --iters 300  shorter quality run
+//
+// Config (nanoGPT README's CPU command): n_layer 4, n_head 4, n_embd 128, block 64, batch 12, lr 1e-3,
+// min_lr 1e-4, warmup 100, max_iters 2000, lr_decay_iters 2000, dropout 0, beta2 0.99, weight decay 0.1
+// (nanoGPT decays every 2-D weight: decayRule all-2d), grad clip 1.0, bias False, byte vocabulary
+// (Tiny Shakespeare is ASCII, so a byte is a character), eval_iters 20, first 90% train / last 10% val.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import os from 'node:os';
+import { initBackend } from '@llm/tensor-gpu';
+import { TransformerLM, summarize } from '@llm/transformer';
+import { resolveTokenizer, writeTokenShard, TokenShard, splitTokens, WindowSampler, train } from '@llm/train';
+
+const args = process.argv.slice(2);
+const speedOnly = args.includes('--speed');
+const iters = args.includes('--iters') ? Number(args[args.indexOf('--iters') + 1]) : 2000;
+const here = fileURLToPath(new URL('.', import.meta.url));
+const corpus = join(here, '../../../shared/data/tinyshakespeare.txt');
+const outDir = join(here, '../results/train-shakespeare');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+if (!existsSync(corpus)) {
+  console.log(`Tiny Shakespeare not found at ${corpus}: this benchmark needs ../shared/data (present on CI and developer machines, not in a fresh clone). Nothing measured.`);
+  process.exit(0);
+}
+const info = await initBackend({ log: false });
+const machine = `${os.cpus().length}× ${os.cpus()[0]?.model.trim()}, Node ${process.version}, backend ${info.backend}`;
+console.log(`# @llm/train benchmark — ${machine}\n`);
+mkdirSync(outDir, { recursive: true });
+const tok = await resolveTokenizer('byte');
+await writeTokenShard(join(outDir, 'tokens'), [corpus], tok);
+const shard = await TokenShard.open(join(outDir, 'tokens'));
+
+const MODEL = { family: 'gpt2', vocabSize: 256, nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, bias: false, dropout: 0, seed: 1337 };
+const CONFIG = { lr: 1e-3, minLr: 1e-4, warmupIters: 100, lrDecayIters: 2000, weightDecay: 0.1, decayRule: 'all-2d', beta1: 0.9, beta2: 0.99, gradClip: 1, evalIters: 20 };
+
+function samplers(seed) {
+  const { train: tr, val } = splitTokens(shard, 0.1);
+  return {
+    train: new WindowSampler(tr, { batchSize: 12, blockSize: 64, seed }),
+    val: new WindowSampler(val, { batchSize: 12, blockSize: 64, seed: seed + 1 }),
+    trainEval: new WindowSampler(tr, { batchSize: 12, blockSize: 64, seed: seed + 2 }),
+  };
+}
+
+/** Median ms per training iteration of @llm/train over n iterations (first 5 dropped). */
+async function oursMsPerIter(n) {
+  const model = new TransformerLM(MODEL);
+  const times = [];
+  let last = performance.now();
+  await train(model, samplers(7), { ...CONFIG, maxIters: n + 5, evalInterval: 0, evalTrain: false, evalIters: 1 }, {
+    onStep: (s) => {
+      const now = performance.now();
+      if (s.step > 5) times.push(now - last);
+      last = now;
+    },
+  });
+  model.dispose();
+  return median(times);
+}
+
+const PY = ['/usr/bin/python3', 'python3'].find((p) => {
+  try {
+    execFileSync(p, ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+});
+const torchMsPerIter = (n) => JSON.parse(execFileSync(PY, [join(here, 'torch_train.py'), JSON.stringify({ iters: n, threads: 2 })], { encoding: 'utf8' }));
+
+const results = { machine, speed: null, quality: null };
+console.log('## speed: ms per training iteration (fwd + bwd + clip + AdamW), nanoGPT CPU config');
+if (!PY) console.log('(PyTorch peer skipped: apt-get install python3-torch libopenblas0-pthread)');
+const rounds = [];
+for (let r = 0; r < 3; r++) {
+  const pt = PY ? torchMsPerIter(40) : null;
+  const ours = await oursMsPerIter(40);
+  rounds.push({ ours, torch: pt?.ms_per_iter ?? null });
+  console.log(`  round ${r + 1}: @llm/train ${ours.toFixed(0)} ms${pt ? ` · PyTorch ${pt.ms_per_iter.toFixed(0)} ms (${pt.threads} threads) · ratio ${(ours / pt.ms_per_iter).toFixed(2)}` : ''}`);
+}
+const ratio = PY ? median(rounds.map((x) => x.ours / x.torch)) : null;
+results.speed = { rounds, oursMs: median(rounds.map((x) => x.ours)), torchMs: PY ? median(rounds.map((x) => x.torch)) : null, ratio };
+console.log(`  median: @llm/train ${results.speed.oursMs.toFixed(0)} ms/iter${PY ? ` · PyTorch ${results.speed.torchMs.toFixed(0)} ms/iter · ours ÷ PyTorch ${ratio.toFixed(2)}` : ''}`);
+const baseline = join(here, '../../../shared/data/tinyshakespeare.nanogpt-baseline.txt');
+if (existsSync(baseline)) console.log(`  (nanoGPT itself, measured earlier on a quiet machine: ${readFileSync(baseline, 'utf8').match(/median (\d+) ms\/iter/)?.[1] ?? '?'} ms/iter — see ${baseline})`);
+
+if (!speedOnly) {
+  console.log(`\n## quality: ${iters} iterations, eval every 250 (val loss per character; nanoGPT reports 1.88 at 2000)`);
+  const model = new TransformerLM(MODEL);
+  console.log(`  model: ${summarize(model)}`);
+  const t0 = performance.now();
+  const res = await train(model, samplers(1337), { ...CONFIG, maxIters: iters, evalInterval: 250, outDir: join(outDir, 'run') }, {
+    onEval: (e) => console.log(`  step ${String(e.step).padStart(4)}: train ${e.trainLoss?.toFixed(4)} · val ${e.valLoss?.toFixed(4)} · ${((performance.now() - t0) / 60000).toFixed(1)} min`),
+  });
+  const wall = (performance.now() - t0) / 1000;
+  results.quality = { iters, finalValLoss: res.lastValLoss, bestValLoss: res.bestValLoss, wallSeconds: wall, msPerIter: (wall * 1000) / iters };
+  console.log(`  final val ${res.lastValLoss.toFixed(4)} (best ${res.bestValLoss.toFixed(4)}) · wall ${(wall / 60).toFixed(1)} min (${((wall * 1000) / iters).toFixed(0)} ms/iter incl. evals) · target ≤ 1.88: ${res.lastValLoss <= 1.88 ? 'met' : 'NOT met'}`);
+  console.log(`  metrics: ${join(outDir, 'run/metrics.jsonl')}, plot: ${join(outDir, 'run/loss.svg')}`);
+  model.dispose();
+}
+writeFileSync(join(here, '../results/train.json'), JSON.stringify(results, null, 2) + '\n');

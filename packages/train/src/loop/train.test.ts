@@ -1,0 +1,160 @@
+// The training loop: it learns, resume is exact, abort/early stop save and stop, gradient
+// accumulation averages, and a kill -9 during a checkpoint save never loses the last good one.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tf, initBackend } from '@llm/tensor-gpu';
+import { TransformerLM, type ModelConfigInput } from '@llm/transformer';
+import { train } from './train.js';
+import { loadTrainingCheckpoint } from '../checkpoint/checkpoint.js';
+import { TokenShard } from '../data/shard.js';
+import { splitTokens, WindowSampler, type BatchSource, type HostBatch } from '../data/batches.js';
+
+let root: string;
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm', log: false });
+  root = await mkdtemp(join(tmpdir(), 'llm-train-'));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+// a corpus with learnable structure: repeated "abcd…" phrases with noise
+const ids = Array.from({ length: 6000 }, (_, i) => ((i * 7) % 13 === 0 ? (i * 31) % 40 : (i % 20) + 3));
+const shard = TokenShard.fromIds(ids, { vocabSize: 48, tokenizer: { name: 'test', hash: 'h' }, documents: 1, sources: [] });
+const MODEL: ModelConfigInput = { family: 'gpt2', vocabSize: 48, nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16, dropout: 0.1 };
+
+function data(seed = 1) {
+  const { train: tr, val } = splitTokens(shard, 0.1);
+  return {
+    train: new WindowSampler(tr, { batchSize: 4, blockSize: 16, seed }),
+    val: new WindowSampler(val, { batchSize: 4, blockSize: 16, seed: seed + 1 }),
+    trainEval: new WindowSampler(tr, { batchSize: 4, blockSize: 16, seed: seed + 2 }),
+  };
+}
+
+const weights = (m: TransformerLM) => new Map(m.namedParameters().map(([n, v]) => [n, Float32Array.from(v.dataSync())]));
+
+describe('train()', () => {
+  it('learns: val loss falls well below the uniform-guess loss; writes metrics.jsonl, loss.svg, checkpoint/ and best/', async () => {
+    const model = new TransformerLM(MODEL);
+    const out = join(root, 'learn');
+    const steps: number[] = [];
+    const res = await train(model, data(), { maxIters: 120, lr: 3e-3, minLr: 3e-4, warmupIters: 10, evalInterval: 60, evalIters: 5, logInterval: 20, outDir: out }, { onStep: (s) => steps.push(s.loss) });
+    expect(res.stoppedBy).toBe('max_iters');
+    expect(res.steps).toBe(120);
+    expect(res.lastValLoss!).toBeLessThan(0.6 * Math.log(48));
+    const lines = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l.val_loss !== null).map((l) => l.step)).toEqual([0, 60, 120]);
+    expect(Object.keys(lines[1]!)).toEqual(expect.arrayContaining(['step', 'loss', 'val_loss', 'lr', 'grad_norm', 'tokens_per_sec', 'elapsed_ms']));
+    expect((await readFile(join(out, 'loss.svg'), 'utf8')).startsWith('<')).toBe(true);
+    for (const f of ['checkpoint/model.safetensors', 'checkpoint/optimizer.safetensors', 'checkpoint/trainer_state.json', 'best/model.safetensors']) {
+      expect((await stat(join(out, f))).size, f).toBeGreaterThan(0);
+    }
+    model.dispose();
+  });
+
+  it('resume is exact: N steps + save + load + N steps = 2N steps in one run (dropout, grad accumulation)', async () => {
+    const N = 6;
+    const cfg = { lr: 2e-3, minLr: 2e-4, warmupIters: 2, lrDecayIters: 2 * N, evalInterval: 4, evalIters: 2, gradAccumSteps: 2 };
+    const a = new TransformerLM(MODEL);
+    await train(a, data(), { ...cfg, maxIters: 2 * N });
+    const b = new TransformerLM(MODEL);
+    const out = join(root, 'resume');
+    await train(b, data(), { ...cfg, maxIters: N, outDir: out });
+    b.dispose();
+    const ck = await loadTrainingCheckpoint(join(out, 'checkpoint'));
+    expect(ck.state!.step).toBe(N);
+    const res = await train(ck.model, data(), { ...cfg, maxIters: 2 * N }, { resume: ck });
+    expect(res.steps).toBe(2 * N);
+    const wa = weights(a);
+    for (const [n, w] of weights(ck.model)) expect(Math.max(...w.map((x, i) => Math.abs(x - wa.get(n)![i]!))), n).toBeLessThanOrEqual(1e-6);
+    tf.dispose([...ck.optimizerState!.values()]);
+    a.dispose();
+    ck.model.dispose();
+  });
+
+  it('abort via signal saves a resumable checkpoint and stops; early stop ends after `patience` evals without progress', async () => {
+    const model = new TransformerLM(MODEL);
+    const ctl = new AbortController();
+    const out = join(root, 'abort');
+    const res = await train(model, data(), { maxIters: 100, evalInterval: 50, evalIters: 1, outDir: out }, { signal: ctl.signal, onStep: (s) => s.step === 3 && ctl.abort() });
+    expect(res).toMatchObject({ stoppedBy: 'abort', steps: 3 });
+    const ck = await loadTrainingCheckpoint(join(out, 'checkpoint'));
+    expect(ck.state!.step).toBe(3);
+    tf.dispose([...ck.optimizerState!.values()]);
+    ck.model.dispose();
+    // lr 0 and the same val batch every time: the val loss never improves after the first eval
+    const d = data();
+    const valBatch = d.val.next();
+    const stuck = await train(model, { train: d.train, val: { next: () => valBatch, getState: () => 0, setState: () => undefined } }, { maxIters: 100, lr: 0, minLr: 0, evalInterval: 2, evalIters: 1, earlyStopPatience: 3 });
+    expect(stuck).toMatchObject({ stoppedBy: 'early_stop', steps: 6 });
+    model.dispose();
+  });
+
+  it('gradient accumulation over 2 micro-batches equals one step on the combined batch', async () => {
+    const batches: HostBatch[] = [0, 1].map((k) => ({
+      inputs: Int32Array.from({ length: 2 * 8 }, (_, i) => (i * 5 + k) % 48),
+      targets: Int32Array.from({ length: 2 * 8 }, (_, i) => (i * 3 + k + 1) % 48),
+      batch: 2,
+      length: 8,
+    }));
+    const fixed = (list: HostBatch[]): BatchSource => {
+      let i = 0;
+      return { next: () => list[i++ % list.length]!, getState: () => i, setState: (s) => void (i = s as number) };
+    };
+    const combined: HostBatch = { inputs: Int32Array.from([...batches[0]!.inputs, ...batches[1]!.inputs]), targets: Int32Array.from([...batches[0]!.targets, ...batches[1]!.targets]), batch: 4, length: 8 };
+    const cfg = { ...MODEL, dropout: 0 };
+    const [a, b] = [new TransformerLM(cfg), new TransformerLM(cfg)];
+    // eps 1 makes Adam's first step ≈ lr · g / (|g| + 1): linear in the gradient, so the comparison
+    // is of gradients rather than of their signs (which float noise flips for tiny ones)
+    const common = { maxIters: 1, warmupIters: 0, lr: 1, minLr: 0, eps: 1, evalInterval: 0, gradClip: 0 };
+    await train(a, { train: fixed(batches) }, { ...common, gradAccumSteps: 2 });
+    await train(b, { train: fixed([combined]) }, common);
+    const wb = weights(b);
+    for (const [n, w] of weights(a)) expect(Math.max(...w.map((x, i) => Math.abs(x - wb.get(n)![i]!))), n).toBeLessThan(1e-6);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('bad config is rejected before any work', async () => {
+    const model = new TransformerLM(MODEL);
+    await expect(train(model, data(), { maxIters: 10, learningRate: 1 } as never)).rejects.toThrow(/unknown key "learningRate"/);
+    await expect(train(model, data(), { maxIters: 0 })).rejects.toThrow(/maxIters must be an integer ≥ 1/);
+    await expect(train(model, data(), { maxIters: 5, lr: 1e-4, minLr: 1e-3 })).rejects.toThrow(/minLr must be ≤ lr/);
+    model.dispose();
+  });
+});
+
+describe('crash safety', () => {
+  it('kill -9 at random moments while checkpoints are being saved always leaves a complete, consistent checkpoint', async () => {
+    const dir = join(root, 'kill', 'checkpoint');
+    const child = fileURLToPath(new URL('../testing/kill-child.mjs', import.meta.url));
+    let next = 1;
+    for (let round = 0; round < 6; round++) {
+      const p = spawn(process.execPath, [child, dir, String(next)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        p.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('saved')) resolve();
+        });
+        p.on('exit', (code) => reject(new Error(`child exited early (${code})`)));
+      });
+      await new Promise((r) => setTimeout(r, 5 + round * 13)); // land inside a later save at varying offsets
+      p.kill('SIGKILL');
+      await new Promise((r) => p.once('close', r));
+      const ck = await loadTrainingCheckpoint(dir);
+      const k = ck.state!.step;
+      expect(k).toBeGreaterThanOrEqual(next);
+      for (const [n, v] of ck.model.namedParameters()) {
+        const vals = v.dataSync();
+        expect(vals[0], n).toBe(k); // weights and trainer state come from the same save
+        expect(vals[vals.length - 1], n).toBe(k);
+      }
+      ck.model.dispose();
+      next = k + 1;
+    }
+  });
+});
