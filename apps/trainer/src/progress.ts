@@ -44,8 +44,8 @@ export function createProgress(total: number, opts: ProgressOptions): Progress {
   if (!opts.tty) {
     return {
       step(s) {
+        const r = remaining(s);
         if (s.step % opts.every === 0 || s.step === total) {
-          const r = remaining(s);
           out.write(`step ${s.step}/${total} loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSec)} tok/s${Number.isFinite(r) ? ` eta ${eta(r)}` : ''}\n`);
         }
       },

@@ -10,9 +10,9 @@
  *   shard.read(0, 4);                          // Int32Array [70, 105, 114, 115]  ("Firs")
  */
 import { createReadStream } from 'node:fs';
-import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { openSync, readSync, closeSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { TrainError } from '../errors.js';
 import type { ResolvedTokenizer } from './tokenizer.js';
 
@@ -51,6 +51,7 @@ export async function writeTokenShard(prefix: string, inputs: string[], tok: Res
   const dtype: TokenDtype = V <= 65536 ? 'uint16' : 'uint32';
   const eot = tok.tokenizer.specialTokens.get(EOT);
   const tmp = `${prefix}.bin.tmp-${process.pid}`;
+  await mkdir(dirname(prefix), { recursive: true });
   const fh = await open(tmp, 'w');
   let count = 0;
   let documents = 0;
