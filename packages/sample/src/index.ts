@@ -1,2 +1,12 @@
-// @llm/sample is not implemented yet: it exports nothing on purpose (no fake APIs).
-export {};
+// @llm/sample — generation over any CausalLM: logits processors, greedy/sampling with seeds,
+// streaming, stop conditions, beam search, speculative decoding, constrained decoding, scoring.
+// Public surface (named exports only).
+export { SampleError, type SampleErrorCode } from './errors.js';
+export type { CausalLMLike, CacheLike, TokenizerLike } from './model.js';
+export type { LogitsProcessor, SampleContext, Constraint, TokenVocab } from './types.js';
+export * from './processors/index.js';
+export { argmax, softmax, logSoftmax, sampleToken } from './sampling.js';
+export { generate, stream, cutAtStop, type GenerateOptions, type GenerateResult, type FinishReason, type StepEvent } from './generate.js';
+export { beamSearch, type BeamSearchOptions, type BeamSearchResult } from './beam.js';
+export { speculativeGenerate, sampleResidual, type SpeculativeOptions, type SpeculativeResult, type SpeculativeStats } from './speculative.js';
+export { scoreContinuation, type ContinuationScore } from './score.js';

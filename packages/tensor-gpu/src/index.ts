@@ -19,6 +19,7 @@ export { layerNorm, rmsNorm } from './ops/norms.js';
 export { gelu, silu, swiglu, type GeluApproximation } from './ops/activations.js';
 export { ropeTables, applyRope, type RopeConfig } from './ops/rope.js';
 export { trackTensors, type TrackOptions, type TrackResult } from './memory.js';
+export { Rng, hashSeed } from './random.js';
 export {
   parseSafetensors,
   readSafetensors,

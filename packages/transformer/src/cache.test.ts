@@ -126,6 +126,28 @@ describe('KV cache bookkeeping', () => {
     model.dispose();
   });
 
+  it('truncate() rolls back: decoding after truncating equals never having appended', () => {
+    const model = new TransformerLM(CONFIGS['llama-gqa']!);
+    const prompt = randomIds(2, 4, V, 5);
+    const extra = randomIds(2, 3, V, 6);
+    const next = tf.tensor2d([[7], [9]], [2, 1], 'int32');
+    const c1 = model.createCache(2, 10);
+    tf.dispose(model.forward(prompt, { cache: c1, attentionMask: [[0, 1, 1, 1], [1, 1, 1, 1]] }));
+    tf.dispose(model.forward(extra, { cache: c1 }));
+    c1.truncate(4);
+    expect(c1.length).toBe(4);
+    expect(Array.from(c1.nextPosition)).toEqual([3, 4]);
+    const c2 = model.createCache(2, 10);
+    tf.dispose(model.forward(prompt, { cache: c2, attentionMask: [[0, 1, 1, 1], [1, 1, 1, 1]] }));
+    const [l1, l2] = [model.forward(next, { cache: c1 }), model.forward(next, { cache: c2 })];
+    expect(maxAbsDiff(l1.dataSync(), l2.dataSync())).toBe(0);
+    expect(() => c1.truncate(9)).toThrow(/length must be an integer in \[0, 5\]/);
+    tf.dispose([prompt, extra, next, l1, l2]);
+    c1.dispose();
+    c2.dispose();
+    model.dispose();
+  });
+
   it('100 cached forward passes leak no tensors', () => {
     const model = new TransformerLM({ ...CONFIGS['llama-mqa-moe']!, blockSize: 128 });
     const warm = model.createCache(2, 110);

@@ -128,6 +128,32 @@ export class KVCache {
     });
   }
 
+  /**
+   * Drop every position from `length` on (speculative decoding rolls back rejected draft tokens).
+   * Row positions are recounted from the stored mask.
+   */
+  truncate(length: number): void {
+    if (!Number.isInteger(length) || length < 0 || length > this.length) {
+      throw new TransformerError('INVALID_ARGUMENT', `KVCache.truncate: length must be an integer in [0, ${this.length}], got ${length}.`);
+    }
+    if (length === this.length) return;
+    for (let l = 0; l < this.nLayer; l++) {
+      for (const store of [this.keys, this.values]) {
+        const t = store[l];
+        if (!t) continue;
+        store[l] = length === 0 ? null : tf.keep(t.slice([0, 0, 0, 0], [-1, -1, length, -1]));
+        t.dispose();
+      }
+    }
+    for (let b = 0; b < this.batch; b++) {
+      let n = 0;
+      for (let s = 0; s < length; s++) n += this.mask[b * this.maxLen + s]!;
+      this.mask.fill(0, b * this.maxLen + length, (b + 1) * this.maxLen);
+      this.nextPosition[b] = n;
+    }
+    this.length = length;
+  }
+
   /** Forget everything stored (keeps the capacity). */
   reset(): void {
     this.dispose();

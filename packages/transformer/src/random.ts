@@ -1,43 +1,11 @@
 /**
- * Seeded randomness for init and dropout, on the host so it is identical on every backend and its
- * state is two integers a checkpoint can store.
+ * Seeded init and dropout masks (the PRNG itself, Rng, lives in @llm/tensor-gpu).
  *
- *   const r = new Rng(hashSeed(1337, 'transformer.wte.weight'));
- *   r.next();        // uniform in [0, 1)
- *   randn(4, r, 0.02); // Float32Array of N(0, 0.02²)
+ *   randn(4, new Rng(hashSeed(1337, 'transformer.wte.weight')), 0.02); // Float32Array of N(0, 0.02²)
  */
+import { Rng } from '@llm/tensor-gpu';
 
-/** splitmix32-style PRNG (a tiny, well-mixed 32-bit generator). */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  /** The whole generator state (one uint32), for checkpoints. */
-  getState(): number {
-    return this.state;
-  }
-  setState(state: number): void {
-    this.state = state >>> 0;
-  }
-  /** Uniform float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x9e3779b9) >>> 0;
-    let z = this.state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  }
-}
-
-/** A 32-bit seed from a base seed and a label (FNV-1a), so init does not depend on creation order. */
-export function hashSeed(seed: number, label: string | number): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  const s = String(label);
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
-  return (h ^ (h >>> 12)) >>> 0;
-}
+export { Rng, hashSeed } from '@llm/tensor-gpu';
 
 /** n samples of N(0, std²) (Box–Muller). */
 export function randn(n: number, rng: Rng, std: number): Float32Array {

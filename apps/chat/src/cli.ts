@@ -1,0 +1,118 @@
+/**
+ * `llm-chat`: chat with a checkpoint in the terminal.
+ *
+ *   llm-chat --checkpoint out/sft/best [--template chatml|tokenizer_config.json] [--system "Be brief."]
+ *            [--temperature 0.7 --top-k 40 --top-p 0.95 --min-p 0 --seed 1 --max-tokens 200]
+ *
+ * Type a message and press enter; `/reset` clears the conversation, `/exit` (or Ctrl-D) quits.
+ * Reads stdin line by line when it is not a terminal, so `echo "hi" | llm-chat …` works.
+ * Exit codes: 0 ok; 1 a bad checkpoint or tokenizer; 2 bad usage.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { initBackend } from '@llm/tensor-gpu';
+import { loadModel, summarize, TransformerError } from '@llm/transformer';
+import { resolveTokenizer, chatmlTemplate, loadHfChatTemplate, TrainError, type ChatTemplate } from '@llm/train';
+import { SampleError } from '@llm/sample';
+import { ChatSession } from './chat.js';
+
+class ChatCliError extends Error {
+  constructor(message: string, readonly exitCode: 1 | 2) {
+    super(message);
+  }
+}
+
+const num = (min: number, max: number, int = false) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (int && !Number.isInteger(n))) throw new InvalidArgumentError(`must be ${int ? 'an integer' : 'a number'} in [${min}, ${max}]`);
+  return n;
+};
+
+export function program(): Command {
+  return new Command('llm-chat')
+    .description('Chat with an llm-ts checkpoint in the terminal (streaming).')
+    .option('--checkpoint <dir>', 'checkpoint directory (config.json + model.safetensors + tokenizer.json)', 'out/sft/best')
+    .option('--tokenizer <file>', 'tokenizer file or "byte" (default <checkpoint>/tokenizer.json)')
+    .option('--template <t>', '"chatml" or an HF tokenizer_config.json with a chat_template', 'chatml')
+    .option('--system <text>', 'system message')
+    .option('--temperature <n>', 'sampling temperature (0 = greedy)', num(0, 10), 0.7)
+    .option('--top-k <n>', 'keep the k most likely tokens (0 = off)', num(0, 1e9, true), 40)
+    .option('--top-p <n>', 'nucleus mass (1 = off)', num(1e-6, 1), 0.95)
+    .option('--min-p <n>', 'min-p threshold (0 = off)', num(0, 1), 0)
+    .option('--repetition-penalty <n>', 'HF repetition penalty (1 = off)', num(1e-6, 100), 1)
+    .option('--seed <n>', 'sampling seed', num(0, 2 ** 31, true), 1)
+    .option('--max-tokens <n>', 'longest reply in tokens', num(1, 1e6, true), 256)
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined });
+}
+
+async function loadTemplate(spec: string): Promise<ChatTemplate> {
+  if (spec === 'chatml') return chatmlTemplate();
+  if (!(await stat(spec).catch(() => null))?.isFile()) throw new ChatCliError(`--template must be "chatml" or an existing tokenizer_config.json, got ${spec}`, 2);
+  return loadHfChatTemplate(spec);
+}
+
+export async function main(argv: readonly string[], io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; error: NodeJS.WritableStream } = { input: process.stdin, output: process.stdout, error: process.stderr }): Promise<number> {
+  const say = (m: string) => void io.error.write(`llm-chat: ${m}\n`);
+  try {
+    const cmd = program();
+    await cmd.parseAsync([...argv], { from: 'user' });
+    const o = cmd.opts();
+    const dir = o.checkpoint as string;
+    const template = await loadTemplate(o.template as string);
+    await initBackend({ log: false });
+    const model = await loadModel(dir).catch((e: unknown) => {
+      throw new ChatCliError(`cannot load checkpoint ${dir}: ${(e as Error).message}`, 1);
+    });
+    const tok = await resolveTokenizer((o.tokenizer as string | undefined) ?? join(dir, 'tokenizer.json')).catch((e: unknown) => {
+      throw new ChatCliError(`cannot load the tokenizer: ${(e as Error).message} (pass --tokenizer)`, 1);
+    });
+    if (tok.tokenizer.vocabSize > model.config.vocabSize) throw new ChatCliError(`the tokenizer has ${tok.tokenizer.vocabSize} symbols, the model ${model.config.vocabSize}: pass the tokenizer the model was trained with`, 1);
+    const session = new ChatSession({
+      model,
+      tokenizer: tok.tokenizer,
+      template,
+      ...(o.system ? { system: o.system as string } : {}),
+      sampling: { temperature: o.temperature, topK: o.topK, topP: o.topP, minP: o.minP, repetitionPenalty: o.repetitionPenalty, seed: o.seed },
+      maxTokens: Math.min(o.maxTokens as number, model.config.blockSize - 1),
+    });
+    const tty = Boolean((io.input as NodeJS.ReadStream).isTTY);
+    io.error.write(`${summarize(model)}\n/reset clears the conversation, /exit quits.\n`);
+    const rl = createInterface({ input: io.input, ...(tty ? { output: io.output, prompt: 'you> ' } : {}), terminal: tty });
+    if (tty) rl.prompt();
+    for await (const line of rl) {
+      const msg = line.trim();
+      if (msg === '/exit') break;
+      if (msg === '/reset') {
+        session.reset();
+        io.output.write('(conversation cleared)\n');
+      } else if (msg) {
+        io.output.write('assistant> ');
+        for await (const piece of session.reply(msg)) io.output.write(piece);
+        io.output.write('\n');
+      }
+      if (tty) rl.prompt();
+    }
+    rl.close();
+    model.dispose();
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.exitCode === 0) return 0;
+      say(`${e.message.replace(/^error: /, '')} (see llm-chat --help)`);
+      return 2;
+    }
+    if (e instanceof ChatCliError) {
+      say(e.message);
+      return e.exitCode;
+    }
+    if (e instanceof TrainError || e instanceof TransformerError || e instanceof SampleError) {
+      say(e.message);
+      return 1;
+    }
+    say(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    return 1;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Beam search with HF semantics: each step expands every beam by its log-probabilities, keeps the
+ * 2·numBeams best candidates, moves those ending in EOS to the finished hypotheses (scored
+ * sum_logprobs / generated_len^lengthPenalty, generated_len = tokens before the EOS) and continues
+ * with the numBeams best others. The KV cache rows follow their beams (cache.reorder).
+ *
+ *   const { sequences, scores } = beamSearch(model, promptIds, { numBeams: 4, maxNewTokens: 20, numReturnSequences: 2 });
+ *
+ * earlyStopping: true stops once numBeams hypotheses are finished; false (default) also stops when
+ * no running beam can still beat the worst finished one (HF's heuristic, at the current length).
+ */
+import { tf } from '@llm/tensor-gpu';
+import { SampleError } from './errors.js';
+import type { CacheLike, CausalLMLike } from './model.js';
+import { buildProcessors, type SamplingOptions } from './processors/chain.js';
+import { logSoftmax } from './sampling.js';
+
+export interface BeamSearchOptions extends Pick<SamplingOptions, 'repetitionPenalty' | 'noRepeatNgramSize' | 'badWords' | 'logitBias'> {
+  numBeams: number;
+  maxNewTokens?: number;
+  /** Exponent of the length normalisation (HF: > 0 favours longer sequences). Default 1. */
+  lengthPenalty?: number;
+  earlyStopping?: boolean;
+  numReturnSequences?: number;
+  eosTokenId?: number | readonly number[] | null;
+}
+
+export interface BeamSearchResult {
+  /** Generated ids (prompt excluded; a final EOS included), best first. */
+  sequences: number[][];
+  /** Length-normalised log-probability of each. */
+  scores: number[];
+}
+
+interface Hyp {
+  ids: number[];
+  score: number;
+}
+
+export function beamSearch(model: CausalLMLike, prompt: readonly number[], opts: BeamSearchOptions): BeamSearchResult {
+  const nb = opts.numBeams;
+  const maxNew = opts.maxNewTokens ?? 64;
+  const lp = opts.lengthPenalty ?? 1;
+  const nRet = opts.numReturnSequences ?? 1;
+  if (!Number.isInteger(nb) || nb < 1) throw new SampleError('INVALID_ARGUMENT', `numBeams must be a positive integer, got ${nb}.`);
+  if (!Number.isInteger(nRet) || nRet < 1 || nRet > nb) throw new SampleError('INVALID_ARGUMENT', `numReturnSequences must be in [1, numBeams = ${nb}], got ${nRet}.`);
+  if (prompt.length === 0 || prompt.length >= model.config.blockSize) throw new SampleError('INVALID_ARGUMENT', `the prompt must have 1 to ${model.config.blockSize - 1} tokens, got ${prompt.length}.`);
+  const eosOpt = opts.eosTokenId === undefined ? model.config.eosTokenId ?? null : opts.eosTokenId;
+  const eos = new Set<number>(eosOpt === null ? [] : typeof eosOpt === 'number' ? [eosOpt] : eosOpt);
+  const chain = buildProcessors({ ...opts, temperature: 1 });
+  const V = model.config.vocabSize;
+  const steps = Math.min(maxNew, model.config.blockSize - prompt.length);
+  const cache = model.createCache(nb, prompt.length + steps);
+  if (!cache.reorder) throw new SampleError('INVALID_ARGUMENT', 'beam search needs a cache with reorder().');
+  let beams: Hyp[] = Array.from({ length: nb }, (_, i) => ({ ids: [], score: i === 0 ? 0 : -Infinity })); // only beam 0 is live at first
+  const finished: Hyp[] = [];
+  const worstFinished = () => (finished.length < nb ? -Infinity : Math.min(...finished.map((h) => h.score)));
+  const addFinished = (h: Hyp) => {
+    finished.push(h);
+    finished.sort((a, b) => b.score - a.score);
+    if (finished.length > nb) finished.pop();
+  };
+  try {
+    let logits = forward(model, cache, Array.from({ length: nb }, () => Array.from(prompt)));
+    for (let step = 0; step < steps; step++) {
+      const cands: Array<{ beam: number; id: number; sum: number }> = [];
+      for (let b = 0; b < nb; b++) {
+        if (beams[b]!.score === -Infinity) continue;
+        const row = logits.subarray(b * V, (b + 1) * V);
+        for (const p of chain) p.process(row, { ids: [...prompt, ...beams[b]!.ids], promptLength: prompt.length });
+        const lsm = logSoftmax(row);
+        for (let v = 0; v < V; v++) if (lsm[v]! > -Infinity) cands.push({ beam: b, id: v, sum: beams[b]!.score + lsm[v]! });
+      }
+      cands.sort((a, c) => c.sum - a.sum || a.beam - c.beam || a.id - c.id);
+      const next: Array<{ beam: number; id: number; sum: number }> = [];
+      for (const [rank, c] of cands.slice(0, 2 * nb).entries()) {
+        if (eos.has(c.id)) {
+          if (rank >= nb) continue; // HF: an EOS outside the top numBeams is not a hypothesis
+          const len = Math.max(1, beams[c.beam]!.ids.length);
+          addFinished({ ids: [...beams[c.beam]!.ids, c.id], score: c.sum / len ** lp });
+        } else if (next.length < nb) {
+          next.push(c);
+        }
+      }
+      const curLen = step + 1;
+      const bestRunning = next.length ? next[0]!.sum / curLen ** lp : -Infinity;
+      const done = finished.length >= nb && (opts.earlyStopping === true || worstFinished() >= bestRunning);
+      beams = next.map((c) => ({ ids: [...beams[c.beam]!.ids, c.id], score: c.sum }));
+      while (beams.length < nb) beams.push({ ids: [], score: -Infinity });
+      if (done || next.length === 0 || step === steps - 1) break;
+      cache.reorder(next.map((c) => c.beam).concat(Array.from({ length: nb - next.length }, () => next[0]!.beam)));
+      logits = forward(model, cache, beams.map((h) => [h.ids[h.ids.length - 1] ?? 0]));
+    }
+  } finally {
+    cache.dispose();
+  }
+  // finalise: running beams join the hypotheses (HF adds them at the end), scored at their length
+  for (const h of beams) if (h.score > -Infinity) addFinished({ ids: h.ids, score: h.score / Math.max(1, h.ids.length) ** lp });
+  const best = finished.slice(0, nRet);
+  return { sequences: best.map((h) => h.ids), scores: best.map((h) => h.score) };
+}
+
+/** Last-position logits of every row, on the host [rows·V]. */
+function forward(model: CausalLMLike, cache: CacheLike, ids: number[][]): Float32Array {
+  return tf.tidy(() => Float32Array.from(model.forward(tf.tensor2d(ids, [ids.length, ids[0]!.length], 'int32'), { cache, logitsToKeep: 1 }).dataSync()));
+}
