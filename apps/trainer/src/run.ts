@@ -16,6 +16,8 @@ export interface RunOptions {
   log: (line: string) => void;
   /** Stop (saving a checkpoint) after this many milliseconds. */
   maxMs?: number;
+  /** Knowledge-distillation teacher. */
+  teacher?: TransformerLM;
   /** Force plain log lines (default: a bar when stderr is a TTY). */
   tty?: boolean;
 }
@@ -41,6 +43,7 @@ export async function runTraining(model: TransformerLM, data: TrainData, cfg: Tr
       tokenizer: o.tok.definition,
       tokenizerHash: o.tok.hash,
       ...(o.resumed ? { resume: o.resumed } : {}),
+      ...(o.teacher ? { teacher: o.teacher } : {}),
       onStep: (s) => progress.step(s),
       onEval: (e) => progress.note(`eval @ step ${e.step}: ${e.trainLoss !== null ? `train ${e.trainLoss.toFixed(4)} · ` : ''}val ${e.valLoss?.toFixed(4) ?? '-'}${e.valLoss !== null ? ` (ppl ${Math.exp(e.valLoss).toFixed(2)})` : ''}${e.best ? ' · best' : ''}`),
     });

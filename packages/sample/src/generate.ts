@@ -130,8 +130,8 @@ function* steps(model: CausalLMLike, prompts: number[][], opts: GenerateOptions)
         const row = logits.subarray(b * V, (b + 1) * V);
         for (const p of chain) p.process(row, ctx[b]!);
         if (opts.constraint) opts.constraint.mask(row, cstate[b]);
+        if (!row.some((x) => x > -Infinity)) throw new SampleError('CONSTRAINT_INVALID', `row ${b}: every token is banned at step ${step} (the processors or the constraint leave nothing to sample).`);
         const id = greedy ? argmax(row) : sampleToken(row, () => rngs[b]!.next());
-        if (!Number.isFinite(row[id]!)) throw new SampleError('CONSTRAINT_INVALID', `row ${b}: every token is banned at step ${step} (the processors or the constraint leave nothing to sample).`);
         ctx[b]!.ids.push(id);
         if (opts.constraint) cstate[b] = opts.constraint.advance(cstate[b], id);
         const text = decoders ? decoders[b]!.push(id) : '';

@@ -6,7 +6,7 @@ describe('@llm/train public surface', () => {
   it('exports the documented API', () => {
     expect(Object.keys(api).sort()).toEqual([
       'AdamW', 'CHATML_SPECIAL_TOKENS', 'IGNORE_INDEX', 'MetricsLog', 'SftSampler', 'TRAIN_DEFAULTS', 'TokenShard', 'TrainError', 'WindowSampler',
-      'byteTokenizerDefinition', 'chatmlTemplate', 'collate', 'cosineLr', 'decaySelector', 'distillationLoss', 'evaluate', 'groupByLength',
+      'byteTokenizerDefinition', 'charTokenizerDefinition', 'chatmlTemplate', 'collate', 'cosineLr', 'decaySelector', 'distillationLoss', 'evaluate', 'groupByLength',
       'iterateSftJsonl', 'jinjaTemplate', 'loadHfChatTemplate', 'loadTrainingCheckpoint', 'openTokenShard', 'readMetricsJsonl', 'readSftJsonl',
       'renderLossCurve', 'renderSegments', 'replaceDirAtomic', 'resolveCheckpointDir', 'resolveTokenizer', 'resolveTrainConfig', 'saveTrainingCheckpoint',
       'shiftedTargets', 'splitTokens', 'toMessages', 'toTensors', 'tokenizeExample', 'tokenizeRecords', 'tokenizerHash', 'train', 'validateSftRecord',

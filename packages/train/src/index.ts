@@ -1,7 +1,7 @@
 // @llm/train — token datasets, AdamW and schedules, the training loop (pretraining, SFT, distillation),
 // evaluation, checkpoints and exact resume, metrics. Public surface (named exports only).
 export { TrainError, type TrainErrorCode } from './errors.js';
-export { resolveTokenizer, byteTokenizerDefinition, tokenizerHash, type ResolvedTokenizer } from './data/tokenizer.js';
+export { resolveTokenizer, byteTokenizerDefinition, charTokenizerDefinition, tokenizerHash, type ResolvedTokenizer } from './data/tokenizer.js';
 export { writeTokenShard, openTokenShard, TokenShard, type ShardMeta, type TokenDtype, type WriteShardOptions } from './data/shard.js';
 export { splitTokens, WindowSampler, type BatchSource, type HostBatch, type TokenRange, type WindowOptions } from './data/batches.js';
 export { AdamW, decaySelector, type AdamWConfig, type DecayRule } from './optim/adamw.js';

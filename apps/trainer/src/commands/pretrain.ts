@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
-import { TransformerLM, resolveConfig, summarize, TransformerError, type ModelConfigInput } from '@llm/transformer';
+import { TransformerLM, loadModel, resolveConfig, summarize, TransformerError, type ModelConfigInput } from '@llm/transformer';
 import {
   TokenShard, writeTokenShard, resolveTokenizer, splitTokens, WindowSampler, loadTrainingCheckpoint,
   resolveTrainConfig, TrainError, type ResolvedTokenizer, type TrainConfigInput,
@@ -48,11 +48,14 @@ export const TRAIN_OPTIONS: OptSpec[] = [
   { name: 'earlyStop', flag: 'early-stop', kind: 'int', min: 0, def: 0, help: 'stop after n evals without improvement (0 = off)' },
   { name: 'seed', flag: 'seed', kind: 'int', min: 0, def: 1337, help: 'seed of init, batches and dropout' },
   { name: 'resume', flag: 'resume', kind: 'bool', def: false, help: 'continue from <out>/checkpoint' },
+  { name: 'teacher', flag: 'teacher', kind: 'string', help: 'checkpoint of a teacher for knowledge distillation (same vocabulary)' },
+  { name: 'distillTemperature', flag: 'distill-temperature', kind: 'number', min: 0.001, def: 2, help: 'distillation softmax temperature T' },
+  { name: 'distillAlpha', flag: 'distill-alpha', kind: 'number', min: 0, max: 1, def: 0.5, help: 'weight of the KL term (1 − alpha on cross-entropy)' },
 ];
 
 const DATA_OPTIONS: OptSpec[] = [
   { name: 'data', flag: 'data', kind: 'paths', help: 'text or JSONL ({"text": …}) files to train on' },
-  { name: 'tokenizer', flag: 'tokenizer', kind: 'string', def: 'byte', help: 'tokenizer file, or "byte" (256-symbol byte vocabulary)' },
+  { name: 'tokenizer', flag: 'tokenizer', kind: 'string', def: 'byte', help: 'tokenizer file, "byte" (256-symbol byte vocabulary) or "char" (the distinct characters of ASCII data, as nanoGPT)' },
   { name: 'valFraction', flag: 'val-fraction', kind: 'number', min: 0, max: 0.5, def: 0.1, help: 'last fraction of tokens held out for validation' },
 ];
 
@@ -118,6 +121,8 @@ export function trainConfig(o: Record<string, unknown>): TrainConfigInput {
     logInterval: o.logInterval as number,
     earlyStopPatience: o.earlyStop as number,
     outDir: o.out as string,
+    distillTemperature: o.distillTemperature as number,
+    distillAlpha: o.distillAlpha as number,
   };
   try {
     resolveTrainConfig(cfg);
@@ -149,7 +154,7 @@ export async function pretrain(o: Record<string, unknown>, hooks: { log?: (s: st
   const log = hooks.log ?? ((s: string) => void process.stderr.write(`${s}\n`));
   await checkPretrainOptions(o);
   const out = o.out as string;
-  const tok = await resolveTokenizer(o.tokenizer as string);
+  const tok = await resolveTokenizer(o.tokenizer as string, o.data as string[]);
   const backend = await initBackend({ log: false });
   const shard = await prepareShard(o.data as string[], tok, out, log);
   if (shard.meta.vocabSize !== tok.tokenizer.vocabSize) throw new CliError(`token shard vocab ${shard.meta.vocabSize} ≠ tokenizer vocab ${tok.tokenizer.vocabSize}`, 1);
@@ -168,8 +173,25 @@ export async function pretrain(o: Record<string, unknown>, hooks: { log?: (s: st
     val: new WindowSampler(val, { batchSize: B, blockSize, seed: seed + 1 }),
     trainEval: new WindowSampler(tr, { batchSize: B, blockSize, seed: seed + 2 }),
   };
+  const teacher = o.teacher ? await loadTeacher(o.teacher as string, model.config.vocabSize) : undefined;
   log(`model: ${summarize(model)}${resumed ? ` (resumed at step ${resumed.state?.step ?? 0})` : ''}`);
+  if (teacher) log(`teacher: ${summarize(teacher)} · distillation T ${String(o.distillTemperature)}, alpha ${String(o.distillAlpha)}`);
   log(`backend: ${backend.backend}${backend.threads ? `, ${backend.threads} thread(s)` : ''} · tokenizer: ${tok.definition.name} (${tok.tokenizer.vocabSize} symbols) · train ${(tr.end - tr.start).toLocaleString('en-US')} / val ${(val.end - val.start).toLocaleString('en-US')} tokens`);
-  await runTraining(model, data, trainConfig(o), { tok, resumed, log, ...(hooks.maxMs ? { maxMs: hooks.maxMs } : {}) });
+  await runTraining(model, data, trainConfig(o), { tok, resumed, log, ...(hooks.maxMs ? { maxMs: hooks.maxMs } : {}), ...(teacher ? { teacher } : {}) });
+  teacher?.dispose();
   return model;
+}
+
+async function loadTeacher(dir: string, vocabSize: number): Promise<TransformerLM> {
+  let teacher: TransformerLM;
+  try {
+    teacher = await loadModel(dir);
+  } catch (e) {
+    throw new CliError(`--teacher: cannot load ${dir}: ${(e as Error).message}`, 1);
+  }
+  if (teacher.config.vocabSize !== vocabSize) {
+    teacher.dispose();
+    throw new CliError(`--teacher: its vocabulary (${teacher.config.vocabSize}) differs from the student's (${vocabSize}); distillation needs the same tokenizer`);
+  }
+  return teacher;
 }

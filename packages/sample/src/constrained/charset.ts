@@ -77,7 +77,12 @@ export const single = (cp: number): CharSet => [cp, cp];
 /** `\d` (ASCII digits, as JavaScript). */
 export const DIGIT: CharSet = charSet([[0x30, 0x39]]);
 /** `\w` (ASCII letters, digits, underscore, as JavaScript). */
-export const WORD: CharSet = charSet([[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]]);
+export const WORD: CharSet = charSet([
+  [0x30, 0x39],
+  [0x41, 0x5a],
+  [0x5f, 0x5f],
+  [0x61, 0x7a],
+]);
 /** `\s` (JavaScript's white space and line terminators). */
 export const SPACE: CharSet = charSet([
   [0x09, 0x0d],
@@ -92,6 +97,12 @@ export const SPACE: CharSet = charSet([
   [0xfeff, 0xfeff],
 ]);
 /** `.`: anything but JavaScript's line terminators (\n \r U+2028 U+2029). */
-export const DOT: CharSet = negate(charSet([[0x0a, 0x0a], [0x0d, 0x0d], [0x2028, 0x2029]]));
+export const DOT: CharSet = negate(
+  charSet([
+    [0x0a, 0x0a],
+    [0x0d, 0x0d],
+    [0x2028, 0x2029],
+  ]),
+);
 /** Every code point (`[^]`, `[\s\S]`). */
 export const ANY: CharSet = [0, MAX_CODE_POINT];

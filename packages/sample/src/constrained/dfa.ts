@@ -128,9 +128,15 @@ export class LazyDfa {
   }
 }
 
-/** Throws CONSTRAINT_INVALID when `dfa` matches no string at all (e.g. `[]`). */
+/**
+ * Throws CONSTRAINT_INVALID when `dfa` matches no string at all.
+ * `requireSatisfiable(LazyDfa.fromPattern('a[]'), 'a[]')` throws.
+ */
 export function requireSatisfiable(dfa: LazyDfa, pattern: string): void {
   if (dfa.start === DEAD) {
-    throw new SampleError('CONSTRAINT_INVALID', `regex /${pattern}/ matches no string at all, so no output can satisfy it`);
+    throw new SampleError(
+      'CONSTRAINT_INVALID',
+      `regex /${pattern}/ matches no string at all, so no output can satisfy it`,
+    );
   }
 }

@@ -13,6 +13,5 @@ export {
   type JsonSchemaConstraintOptions,
 } from './json-schema.js';
 export type { JsonWhitespace } from './json-regex.js';
-export { vocabFromTokenizer, type TokenizerLike } from './vocab.js';
+export { vocabFromTokenizer, type TokenizerBytes } from './vocab.js';
 export { indexVocab, VocabIndex } from './vocab-index.js';
-export { LazyDfa } from './dfa.js';

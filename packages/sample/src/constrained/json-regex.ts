@@ -13,10 +13,19 @@ export type JsonWhitespace = 'none' | 'compact';
 
 /** One character inside a JSON string: anything but `"`, `\` and controls, or an escape. */
 export const JSON_STRING_CHAR = '(?:[^"\\\\\\x00-\\x1F]|\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4}))';
-/** A JSON number. */
-export const JSON_NUMBER = '-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?';
-/** A JSON number without fraction or exponent. */
-export const JSON_INTEGER = '-?(?:0|[1-9][0-9]*)';
+/**
+ * A JSON number; `maxDigits` (default unlimited) caps the digits of the integer part, the
+ * fraction and the exponent, each. `jsonNumber(3)` matches '-120.5e10', not '1234'.
+ */
+export function jsonNumber(maxDigits = Infinity): string {
+  const digits = `[0-9]${quantify(1, maxDigits)}`;
+  return `${jsonInteger(maxDigits)}(?:\\.${digits})?(?:[eE][+-]?${digits})?`;
+}
+
+/** A JSON number without fraction or exponent, of at most `maxDigits` digits. `jsonInteger()` matches '-12'. */
+export function jsonInteger(maxDigits = Infinity): string {
+  return `-?(?:0|[1-9][0-9]${quantify(0, maxDigits - 1)})`;
+}
 
 /** The separators after `,` and `:`: none, or one space each (`{"a": 1, "b": 2}`). */
 export function separators(ws: JsonWhitespace): { comma: string; colon: string } {
@@ -85,9 +94,19 @@ export function orderedMembers(members: ReadonlyArray<{ re: string; required: bo
   const j = firstRequired === -1 ? n : firstRequired;
   const withComma = (m: { re: string; required: boolean }): string =>
     m.required ? `${comma}${m.re}` : `(?:${comma}${m.re})?`;
-  const tail = members.slice(j + 1).map(withComma).join('');
+  const tail = members
+    .slice(j + 1)
+    .map(withComma)
+    .join('');
   const heads: string[] = [];
-  for (let k = 0; k <= Math.min(j, n - 1); k++) heads.push(members[k]!.re + members.slice(k + 1, j + 1).map(withComma).join(''));
+  for (let k = 0; k <= Math.min(j, n - 1); k++)
+    heads.push(
+      members[k]!.re +
+        members
+          .slice(k + 1, j + 1)
+          .map(withComma)
+          .join(''),
+    );
   if (j === n) heads.push(''); // all optional: the object may be empty
   return (heads.length === 1 ? heads[0]! : `(?:${heads.join('|')})`) + tail;
 }

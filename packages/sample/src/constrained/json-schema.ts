@@ -11,7 +11,8 @@
  * Output shape: properties appear in schema order; required ones always, optional ones may be
  * left out (with the commas right either way). `whitespace: 'none'` (default) gives JSON.stringify's
  * layout `{"a":1,"b":[1,2]}`; 'compact' gives one space after `,` and `:`: `{"a": 1, "b": [1, 2]}`.
- * String lengths count characters, an escape like `\n` or `\u00e9` counting as one.
+ * String lengths count characters, an escape like `\n` or `\u00e9` counting as one. Numbers are
+ * JSON numbers (`maxNumberDigits` optionally caps their digits).
  *
  *   schemaToRegex({ type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] })
  *   // → '\\{"ok":(?:true|false)\\}'
@@ -20,11 +21,11 @@
 import { SampleError } from '../errors.js';
 import type { Constraint, TokenVocab } from '../types.js';
 import {
-  JSON_INTEGER,
-  JSON_NUMBER,
   type JsonWhitespace,
   escapeRegex,
+  jsonInteger,
   jsonLiteral,
+  jsonNumber,
   jsonString,
   orderedMembers,
   separatedList,
@@ -36,6 +37,11 @@ import { MAX_REPEAT } from './regex-parser.js';
 export interface JsonSchemaOptions {
   /** 'none' (default): `{"a":1}`; 'compact': `{"a": 1, "b": 2}`. */
   whitespace?: JsonWhitespace;
+  /**
+   * Most digits in each part of a number (integer part, fraction, exponent); default unlimited,
+   * as JSON. A cap keeps weak or random models from writing digits forever.
+   */
+  maxNumberDigits?: number;
 }
 
 export interface JsonSchemaConstraintOptions extends RegexConstraintOptions, JsonSchemaOptions {}
@@ -44,7 +50,16 @@ export interface JsonSchemaConstraintOptions extends RegexConstraintOptions, Jso
 const MAX_REGEX_LENGTH = 4_000_000;
 
 const ANNOTATIONS = new Set([
-  'title', 'description', '$schema', '$id', '$comment', 'default', 'examples', 'deprecated', 'readOnly', 'writeOnly',
+  'title',
+  'description',
+  '$schema',
+  '$id',
+  '$comment',
+  'default',
+  'examples',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
 ]);
 const TYPE_KEYWORDS: Record<string, readonly string[]> = {
   object: ['properties', 'required', 'additionalProperties'],
@@ -55,6 +70,7 @@ const TYPE_KEYWORDS: Record<string, readonly string[]> = {
   boolean: [],
   null: [],
 };
+const KNOWN = ['type', 'enum', 'const', 'anyOf', ...Object.values(TYPE_KEYWORDS).flat()];
 
 /**
  * A Constraint whose outputs are JSON texts valid under `schema` (see the subset above).
@@ -77,9 +93,17 @@ export function jsonSchemaConstraint(
 export function schemaToRegex(schema: object, opts: JsonSchemaOptions = {}): string {
   const ws = opts.whitespace ?? 'none';
   if (ws !== 'none' && ws !== 'compact') fail('#', `whitespace must be 'none' or 'compact', got ${String(ws)}`);
-  const re = new SchemaCompiler(ws).compile(schema, '#');
+  const digits = opts.maxNumberDigits ?? Infinity;
+  if (digits !== Infinity && (!Number.isInteger(digits) || digits < 1 || digits > MAX_REPEAT)) {
+    fail('#', `maxNumberDigits must be an integer in [1, ${MAX_REPEAT}], got ${String(digits)}`);
+  }
+  const re = new SchemaCompiler(ws, digits).compile(schema, '#');
   if (re.length > MAX_REGEX_LENGTH) {
-    fail('#', `the schema compiles to a ${re.length}-character regex (limit ${MAX_REGEX_LENGTH}); mark leading optional properties required or lower maxItems/maxLength`);
+    fail(
+      '#',
+      `the schema compiles to a ${re.length}-character regex (limit ${MAX_REGEX_LENGTH}); ` +
+        'mark leading optional properties required or lower maxItems/maxLength',
+    );
   }
   return re;
 }
@@ -88,7 +112,7 @@ class SchemaCompiler {
   private readonly comma: string;
   private readonly colon: string;
 
-  constructor(private readonly ws: JsonWhitespace) {
+  constructor(private readonly ws: JsonWhitespace, private readonly maxDigits: number) {
     ({ comma: this.comma, colon: this.colon } = separators(ws));
   }
 
@@ -97,6 +121,7 @@ class SchemaCompiler {
     if (!isObject(schema)) fail(path, 'a schema must be an object (true/false schemas are not supported)');
     const s = schema as Record<string, unknown>;
     const keys = Object.keys(s).filter((k) => !ANNOTATIONS.has(k));
+    checkKeywords(keys, KNOWN, path);
     if ('anyOf' in s) return this.anyOf(s, keys, path);
     if ('const' in s) return this.literals([s.const], s, keys, 'const', path);
     if ('enum' in s) {
@@ -110,13 +135,20 @@ class SchemaCompiler {
 
   private anyOf(s: Record<string, unknown>, keys: string[], path: string): string {
     const extra = keys.filter((k) => k !== 'anyOf');
-    if (extra.length > 0) fail(path, `"anyOf" beside other keywords (${extra.join(', ')}) is not supported; move them into each option`);
+    if (extra.length > 0)
+      fail(path, `"anyOf" beside other keywords (${extra.join(', ')}) is not supported; move them into each option`);
     if (!Array.isArray(s.anyOf) || s.anyOf.length === 0) fail(path, '"anyOf" must be a non-empty array of schemas');
     return alternation(s.anyOf.map((sub, i) => this.compile(sub, `${path}/anyOf/${i}`)));
   }
 
   /** `enum` / `const`: the values (those of `type`, when given) serialized exactly. */
-  private literals(values: unknown[], s: Record<string, unknown>, keys: string[], keyword: string, path: string): string {
+  private literals(
+    values: unknown[],
+    s: Record<string, unknown>,
+    keys: string[],
+    keyword: string,
+    path: string,
+  ): string {
     checkKeywords(keys, [keyword, 'type'], path);
     const types = s.type === undefined ? null : typeList(s.type, path);
     const kept = types === null ? values : values.filter((v) => types.some((t) => hasType(v, t)));
@@ -129,9 +161,9 @@ class SchemaCompiler {
       case 'string':
         return this.string(s, path);
       case 'number':
-        return JSON_NUMBER;
+        return jsonNumber(this.maxDigits);
       case 'integer':
-        return JSON_INTEGER;
+        return jsonInteger(this.maxDigits);
       case 'boolean':
         return '(?:true|false)';
       case 'null':
@@ -170,10 +202,18 @@ class SchemaCompiler {
     }
     const missing = required.filter((r) => !Object.hasOwn(props, r));
     if (missing.length > 0) {
-      fail(path, `required ${missing.map((m) => JSON.stringify(m)).join(', ')} not in "properties" (additional properties are not allowed)`);
+      fail(
+        path,
+        `required ${missing
+          .map((m) => JSON.stringify(m))
+          .join(', ')} not in "properties" (additional properties are not allowed)`,
+      );
     }
     const members = Object.entries(props).map(([key, sub]) => ({
-      re: `${escapeRegex(JSON.stringify(key))}${this.colon}${this.compile(sub, `${path}/properties/${pointerEscape(key)}`)}`,
+      re: `${escapeRegex(JSON.stringify(key))}${this.colon}${this.compile(
+        sub,
+        `${path}/properties/${pointerEscape(key)}`,
+      )}`,
       required: required.includes(key),
     }));
     return `\\{${orderedMembers(members, this.comma)}\\}`;

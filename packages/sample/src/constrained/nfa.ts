@@ -63,7 +63,10 @@ class Builder {
       case 'concat':
         return node.items.reduceRight((after, item) => this.compile(item, after), next);
       case 'alt':
-        return this.add(null, node.options.map((o) => this.compile(o, next)));
+        return this.add(
+          null,
+          node.options.map((o) => this.compile(o, next)),
+        );
       case 'repeat':
         return this.repeat(node.item, node.min, node.max, next);
     }

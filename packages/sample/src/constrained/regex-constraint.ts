@@ -35,7 +35,12 @@ const ENDED = -2;
 /**
  * Compiles `pattern` (see regex-parser.ts for the subset) against `vocab` (index it once with
  * indexVocab to share it between constraints). Throws SampleError('CONSTRAINT_INVALID') for
- * unsupported syntax or a pattern no text matches.
+ * unsupported syntax or a pattern no text matches. `isFinished` is true when no token of the
+ * vocabulary can extend the text (so only EOS, if complete, remains).
+ *
+ *   const c = regexConstraint('ab?', vocab, { eosIds: [eos] });   // vocab: 'a', 'b', 'ab', …
+ *   c.isComplete(c.advance(c.start(), idOf('a')))                 // → true ('a' matches)
+ *   c.isFinished(c.advance(c.start(), idOf('ab')))                // → true (nothing may follow)
  */
 export function regexConstraint(
   pattern: string,
@@ -53,11 +58,7 @@ class RegexConstraint implements Constraint<RegexState> {
   private readonly masks = new Map<number, TokenMask>();
   private readonly maxMasks: number;
 
-  constructor(
-    private readonly dfa: LazyDfa,
-    private readonly vocab: VocabIndex,
-    opts: RegexConstraintOptions,
-  ) {
+  constructor(private readonly dfa: LazyDfa, private readonly vocab: VocabIndex, opts: RegexConstraintOptions) {
     this.eosIds = checkEosIds(opts.eosIds, vocab.size);
     this.isEos = new Uint8Array(vocab.size);
     for (const id of this.eosIds) this.isEos[id] = 1;
@@ -70,7 +71,10 @@ class RegexConstraint implements Constraint<RegexState> {
 
   mask(logits: Float32Array, state: RegexState): void {
     if (logits.length < this.vocab.size) {
-      throw new SampleError('SHAPE_MISMATCH', `constraint mask: logits have ${logits.length} entries, the vocabulary ${this.vocab.size}`);
+      throw new SampleError(
+        'SHAPE_MISMATCH',
+        `constraint mask: logits have ${logits.length} entries, the vocabulary ${this.vocab.size}`,
+      );
     }
     const eosLogits = this.eosIds.map((id) => logits[id]!);
     if (state.dfa === ENDED) logits.fill(-Infinity);
@@ -84,7 +88,8 @@ class RegexConstraint implements Constraint<RegexState> {
       return { dfa: ENDED, pending: NO_PENDING };
     }
     const bytes = this.vocab.tokenBytes(id);
-    if (state.dfa === ENDED || bytes.length === 0) this.reject(id, 'nothing may follow EOS, and special tokens never may');
+    if (state.dfa === ENDED || bytes.length === 0)
+      this.reject(id, 'nothing may follow EOS, and special tokens never may');
     const decoded = decodeFrom(state.pending, bytes);
     if (decoded === null) this.reject(id, 'its bytes are not valid UTF-8 here');
     let q = state.dfa;
@@ -117,15 +122,22 @@ class RegexConstraint implements Constraint<RegexState> {
   }
 
   private reject(id: number, why: string): never {
-    throw new SampleError('CONSTRAINT_INVALID', `constraint advance: token ${id} cannot be appended: ${why} (apply mask() before sampling)`);
+    throw new SampleError(
+      'CONSTRAINT_INVALID',
+      `constraint advance: token ${id} cannot be appended: ${why} (apply mask() before sampling)`,
+    );
   }
 }
 
 function checkEosIds(eosIds: readonly number[], size: number): readonly number[] {
-  if (!Array.isArray(eosIds)) throw new SampleError('INVALID_ARGUMENT', 'constraint options: eosIds must be an array of token ids');
+  if (!Array.isArray(eosIds))
+    throw new SampleError('INVALID_ARGUMENT', 'constraint options: eosIds must be an array of token ids');
   for (const id of eosIds) {
     if (!Number.isInteger(id) || id < 0 || id >= size) {
-      throw new SampleError('INVALID_ARGUMENT', `constraint options: eos id ${id} is not in the vocabulary [0, ${size})`);
+      throw new SampleError(
+        'INVALID_ARGUMENT',
+        `constraint options: eos id ${id} is not in the vocabulary [0, ${size})`,
+      );
     }
   }
   return [...eosIds];

@@ -18,7 +18,13 @@ describe('parseRegex', () => {
     expect(parseRegex('ab|c*')).toEqual({
       type: 'alt',
       options: [
-        { type: 'concat', items: [{ type: 'chars', set: [97, 97] }, { type: 'chars', set: [98, 98] }] },
+        {
+          type: 'concat',
+          items: [
+            { type: 'chars', set: [97, 97] },
+            { type: 'chars', set: [98, 98] },
+          ],
+        },
         { type: 'repeat', item: { type: 'chars', set: [99, 99] }, min: 0, max: Infinity },
       ],
     });

@@ -41,7 +41,34 @@ const PATTERNS = [
   '[^\\s\\S]|a',
 ];
 
-const EXTRA = ['a', 'b', 'c', 'd', 'e', 'x', 'y', 'z', '0', '7', '-', '@', '.', ' ', '\n', 'ä', 'ü', '😀', '🎉', 'é', 'A', '_', '"', '\\', 'u', '😃'];
+const EXTRA = [
+  'a',
+  'b',
+  'c',
+  'd',
+  'e',
+  'x',
+  'y',
+  'z',
+  '0',
+  '7',
+  '-',
+  '@',
+  '.',
+  ' ',
+  '\n',
+  'ä',
+  'ü',
+  '😀',
+  '🎉',
+  'é',
+  'A',
+  '_',
+  '"',
+  '\\',
+  'u',
+  '😃',
+];
 
 /** A random walk in the DFA: a string it accepts, or a prefix when the walk dead-ends. */
 function walk(dfa: LazyDfa, next: () => number, maxLen: number): string {

@@ -23,14 +23,25 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** A standard normal draw (Box–Muller). */
-export function normal(next: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-}
-
 const pick = <T>(next: () => number, xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
 
-const WORDS = ['Alice', 'Bob', 'Müller', 'Köln', 'Jürgen', 'café', 'naïve', 'Grüße', '東京', 'Zoë', '😀', '🎉', 'hello', 'world', 'data'];
+const WORDS = [
+  'Alice',
+  'Bob',
+  'Müller',
+  'Köln',
+  'Jürgen',
+  'café',
+  'naïve',
+  'Grüße',
+  '東京',
+  'Zoë',
+  '😀',
+  '🎉',
+  'hello',
+  'world',
+  'data',
+];
 const KEYS = ['name', 'age', 'email', 'tags', 'active', 'score', 'city', 'id', 'items', 'role', 'address', 'zip'];
 
 /** Deterministic JSON-ish training text (both whitespace styles, non-ASCII words and emoji). */
@@ -99,8 +110,7 @@ export function generate<S>(
   let stop: Generated['stop'] = 'cap';
   for (let step = 0; step < maxTokens; step++) {
     opts.onState?.(state);
-    const logits = new Float32Array(vocab.size);
-    for (let i = 0; i < logits.length; i++) logits[i] = scale * normal(next);
+    const logits = normals(vocab.size, next, scale);
     c.mask(logits, state);
     const id = greedy ? argmax(logits) : sample(logits, next);
     if (eosIds.includes(id)) {
@@ -119,6 +129,18 @@ export function generate<S>(
   return { ids, bytes, text, stop, complete: c.isComplete(state) };
 }
 
+/** `n` standard-normal draws × `scale` (Box–Muller, both outputs of each pair used). */
+function normals(n: number, next: () => number, scale: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = scale * Math.sqrt(-2 * Math.log(1 - next()));
+    const t = 2 * Math.PI * next();
+    out[i] = r * Math.cos(t);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
+  }
+  return out;
+}
+
 function argmax(logits: Float32Array): number {
   let best = -1;
   for (let i = 0; i < logits.length; i++) if (best < 0 || logits[i]! > logits[best]!) best = i;
@@ -126,16 +148,19 @@ function argmax(logits: Float32Array): number {
   return best;
 }
 
+/** A draw from softmax(logits), looking only at the finite (allowed) entries. */
 function sample(logits: Float32Array, next: () => number): number {
-  const max = logits.reduce((m, x) => Math.max(m, x), -Infinity);
-  if (max === -Infinity) throw new Error('every token is masked');
-  const p = Array.from(logits, (x) => Math.exp(x - max));
+  const ids: number[] = [];
+  for (let i = 0; i < logits.length; i++) if (logits[i] !== -Infinity) ids.push(i);
+  if (ids.length === 0) throw new Error('every token is masked');
+  const max = ids.reduce((m, i) => Math.max(m, logits[i]!), -Infinity);
+  const p = ids.map((i) => Math.exp(logits[i]! - max));
   let r = next() * p.reduce((a, b) => a + b, 0);
-  for (let i = 0; i < p.length; i++) {
-    r -= p[i]!;
-    if (r <= 0 && p[i]! > 0) return i;
+  for (let k = 0; k < ids.length; k++) {
+    r -= p[k]!;
+    if (r <= 0) return ids[k]!;
   }
-  return argmax(logits);
+  return ids[ids.length - 1]!;
 }
 
 export function concat(parts: Uint8Array[]): Uint8Array {

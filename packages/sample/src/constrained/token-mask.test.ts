@@ -7,8 +7,18 @@ import { rng, trainedVocab } from './test-helpers.js';
 import { NO_PENDING, decodeFrom } from './utf8.js';
 import { indexVocab } from './vocab-index.js';
 
-/** Token-by-token reference: valid UTF-8 after `pending`, every finished character accepted, any partial one completable. */
-function bruteForce(dfa: LazyDfa, bytesOf: (id: number) => Uint8Array, size: number, q0: number, p0: number, eos: number): number[] {
+/**
+ * Token-by-token reference: valid UTF-8 after `pending`, every finished character accepted, any
+ * partial one completable.
+ */
+function bruteForce(
+  dfa: LazyDfa,
+  bytesOf: (id: number) => Uint8Array,
+  size: number,
+  q0: number,
+  p0: number,
+  eos: number,
+): number[] {
   const out: number[] = [];
   for (let id = 0; id < size; id++) {
     const bytes = bytesOf(id);

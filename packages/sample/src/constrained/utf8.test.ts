@@ -45,7 +45,10 @@ describe('utf8', () => {
       if (ours !== null && ours.pending !== NO_PENDING) {
         const [lo, hi] = pendingRange(ours.pending);
         for (const cp of [lo, hi]) {
-          const full = decodeFrom(ours.pending, new TextEncoder().encode(String.fromCodePoint(cp)).slice(-countTail(bytes)));
+          const full = decodeFrom(
+            ours.pending,
+            new TextEncoder().encode(String.fromCodePoint(cp)).slice(-countTail(bytes)),
+          );
           expect(full?.codePoints).toEqual([cp]);
         }
       }

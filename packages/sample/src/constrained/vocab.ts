@@ -11,13 +11,13 @@
 import type { TokenVocab } from '../types.js';
 
 /** What vocabFromTokenizer needs of a tokenizer. */
-export interface TokenizerLike {
+export interface TokenizerBytes {
   readonly vocabSize: number;
   tokenToBytes(id: number): Uint8Array;
   readonly specialTokens: ReadonlyMap<string, number>;
 }
 
-export function vocabFromTokenizer(tok: TokenizerLike): TokenVocab {
+export function vocabFromTokenizer(tok: TokenizerBytes): TokenVocab {
   const special = new Set(tok.specialTokens.values());
   const empty = new Uint8Array(0);
   const bytes = Array.from({ length: tok.vocabSize }, (_, id) => (special.has(id) ? empty : bytesOrEmpty(tok, id)));
@@ -25,7 +25,7 @@ export function vocabFromTokenizer(tok: TokenizerLike): TokenVocab {
 }
 
 /** The token's bytes, or empty when the tokenizer has no token with that id. */
-function bytesOrEmpty(tok: TokenizerLike, id: number): Uint8Array {
+function bytesOrEmpty(tok: TokenizerBytes, id: number): Uint8Array {
   try {
     return tok.tokenToBytes(id);
   } catch {

@@ -1,13 +1,14 @@
 /**
- * Tokenizers for training: a path to any tokenizer file @llm/tokenizer-bpe reads, or `byte` for
- * the 256-symbol byte vocabulary (a BPE with no merges: id = byte value, so any text round-trips).
+ * Tokenizers for training: a path to any tokenizer file @llm/tokenizer-bpe reads, `byte` for the
+ * 256-symbol byte vocabulary (a BPE with no merges: id = byte value, so any text round-trips), or
+ * `char` for the distinct bytes of the data (nanoGPT's character vocabulary for ASCII text).
  *
  *   const { tokenizer, hash } = await resolveTokenizer('byte');
  *   tokenizer.encode('hé');   // [104, 195, 169]
  *   hash;                      // 'c5b0…' (16 hex chars, changes with any rank, pattern or special token)
  */
 import { createHash } from 'node:crypto';
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { Tokenizer, loadTokenizer, bytesToBinary, GPT2_PATTERN, type TokenizerDefinition } from '@llm/tokenizer-bpe';
 import { TrainError } from '../errors.js';
 
@@ -18,6 +19,21 @@ export function byteTokenizerDefinition(): TokenizerDefinition {
   return { name: 'byte', pattern: GPT2_PATTERN, ranks, specialTokens: new Map() };
 }
 
+/**
+ * nanoGPT's character vocabulary: the distinct bytes of the data, sorted (for ASCII text, exactly
+ * its characters — Tiny Shakespeare has 65). Text with other bytes cannot be encoded with it.
+ *
+ *   charTokenizerDefinition('hello').ranks.size;   // 4 (e, h, l, o)
+ */
+export function charTokenizerDefinition(data: string | Uint8Array | Iterable<Uint8Array>): TokenizerDefinition {
+  const seen = new Uint8Array(256);
+  const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
+  for (const c of chunks) for (const b of c) seen[b] = 1;
+  const bytes = [...seen.keys()].filter((b) => seen[b]);
+  if (bytes.length === 0) throw new TrainError('DATA_EMPTY', 'a char vocabulary needs non-empty data.');
+  return { name: 'char', pattern: GPT2_PATTERN, ranks: new Map(bytes.map((b, i) => [bytesToBinary(Uint8Array.of(b)), i])), specialTokens: new Map() };
+}
+
 export interface ResolvedTokenizer {
   tokenizer: Tokenizer;
   definition: TokenizerDefinition;
@@ -25,11 +41,14 @@ export interface ResolvedTokenizer {
   hash: string;
 }
 
-/** `byte`, or a tokenizer file (compact JSON, HF tokenizer.json, .tiktoken). */
-export async function resolveTokenizer(spec: string): Promise<ResolvedTokenizer> {
+/** `byte`, `char` (the distinct bytes of `dataFiles`), or a tokenizer file (compact JSON, HF tokenizer.json, .tiktoken). */
+export async function resolveTokenizer(spec: string, dataFiles: readonly string[] = []): Promise<ResolvedTokenizer> {
   let definition: TokenizerDefinition;
   if (spec === 'byte') {
     definition = byteTokenizerDefinition();
+  } else if (spec === 'char') {
+    if (dataFiles.length === 0) throw new TrainError('INVALID_ARGUMENT', 'the "char" tokenizer is built from the data: pass the data files.');
+    definition = charTokenizerDefinition(await Promise.all(dataFiles.map((f) => readFile(f))));
   } else {
     try {
       await access(spec);

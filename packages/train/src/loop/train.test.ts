@@ -118,6 +118,24 @@ describe('train()', () => {
     b.dispose();
   });
 
+  it('distillation: with alpha 1 the student moves toward the teacher\'s distribution (KL falls), the teacher is untouched', async () => {
+    const teacher = new TransformerLM({ ...MODEL, dropout: 0, seed: 9 });
+    const student = new TransformerLM({ ...MODEL, dropout: 0, nLayer: 1, seed: 3 });
+    const probe = data(5).val.next();
+    const kl = () => tf.tidy(() => {
+      const x = tf.tensor2d(probe.inputs, [probe.batch, probe.length], 'int32');
+      const pt = tf.softmax(teacher.forward(x));
+      return tf.sum(pt.mul(tf.log(pt).sub(tf.logSoftmax(student.forward(x))))).div(probe.batch * probe.length).dataSync()[0]!;
+    });
+    const teacherBefore = weights(teacher);
+    const before = kl();
+    await train(student, data(), { maxIters: 30, lr: 3e-3, warmupIters: 0, evalInterval: 0, distillAlpha: 1, distillTemperature: 1 }, { teacher });
+    expect(kl()).toBeLessThan(0.7 * before);
+    for (const [n, w] of weights(teacher)) expect(Math.max(...w.map((x, i) => Math.abs(x - teacherBefore.get(n)![i]!))), n).toBe(0);
+    teacher.dispose();
+    student.dispose();
+  });
+
   it('bad config is rejected before any work', async () => {
     const model = new TransformerLM(MODEL);
     await expect(train(model, data(), { maxIters: 10, learningRate: 1 } as never)).rejects.toThrow(/unknown key "learningRate"/);
