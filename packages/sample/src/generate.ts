@@ -128,8 +128,8 @@ function* steps(model: CausalLMLike, prompts: number[][], opts: GenerateOptions)
           continue;
         }
         const row = logits.subarray(b * V, (b + 1) * V);
+        if (opts.constraint) opts.constraint.mask(row, cstate[b]); // first, so truncation (top-k, top-p) keeps valid tokens
         for (const p of chain) p.process(row, ctx[b]!);
-        if (opts.constraint) opts.constraint.mask(row, cstate[b]);
         if (!row.some((x) => x > -Infinity)) throw new SampleError('CONSTRAINT_INVALID', `row ${b}: every token is banned at step ${step} (the processors or the constraint leave nothing to sample).`);
         const id = greedy ? argmax(row) : sampleToken(row, () => rngs[b]!.next());
         ctx[b]!.ids.push(id);

@@ -10,3 +10,4 @@ export { generate, stream, cutAtStop, type GenerateOptions, type GenerateResult,
 export { beamSearch, type BeamSearchOptions, type BeamSearchResult } from './beam.js';
 export { speculativeGenerate, sampleResidual, type SpeculativeOptions, type SpeculativeResult, type SpeculativeStats } from './speculative.js';
 export { scoreContinuation, type ContinuationScore } from './score.js';
+export * from './constrained/index.js';
