@@ -13,6 +13,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import os from 'node:os';
+import { findTorchPython } from '../lib/torch.mjs';
 import { tf, initBackend } from '@llm/tensor-gpu';
 import { TransformerLM, loadModel, summarize } from '@llm/transformer';
 import { resolveTokenizer, writeTokenShard, TokenShard, splitTokens, WindowSampler, train } from '@llm/train';
@@ -46,14 +47,7 @@ for (const B of [1, 8]) {
   console.log(`  batch ${B}: ${tps.toFixed(0)} tok/s (${(median(times) / NEW).toFixed(1)} ms per step)`);
 }
 decodeModel.dispose();
-const PY = ['/usr/bin/python3', 'python3'].find((p) => {
-  try {
-    execFileSync(p, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-});
+const PY = findTorchPython();
 if (PY) {
   const spec = { threads: 2, decode: { vocab: 256, n_embd: 128, n_layer: 4, n_head: 4, prompt: 64, new: NEW } };
   const pt = JSON.parse(execFileSync(PY, [join(here, '../transformer/torch_peer.py'), JSON.stringify(spec)], { encoding: 'utf8' }));

@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import os from 'node:os';
+import { findTorchPython } from '../lib/torch.mjs';
 import { tf, initBackend, crossEntropy } from '@llm/tensor-gpu';
 import { TransformerLM, summarize } from '@llm/transformer';
 import { resolveTokenizer, writeTokenShard, TokenShard, splitTokens, WindowSampler, train } from '@llm/train';
@@ -73,14 +74,7 @@ async function oursMsPerIter(n) {
   return median(times);
 }
 
-const PY = ['/usr/bin/python3', 'python3'].find((p) => {
-  try {
-    execFileSync(p, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-});
+const PY = findTorchPython();
 const torchMsPerIter = (n) => JSON.parse(execFileSync(PY, [join(here, 'torch_train.py'), JSON.stringify({ iters: n, threads: 2 })], { encoding: 'utf8' }));
 
 const results = { machine, speed: null, quality: null };

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { findTorchPython } from '../lib/torch.mjs';
 import { tf, initBackend, crossEntropy } from '@llm/tensor-gpu';
 import { TransformerLM, countParameters, formatCount } from '@llm/transformer';
 import { initWeights, lossFn } from '../tensor/gpt.mjs';
@@ -109,14 +110,7 @@ function decode(useCache) {
 }
 
 /** The Python that has torch (Debian python3-torch), or null. */
-const PY = ['/usr/bin/python3', 'python3'].find((p) => {
-  try {
-    execFileSync(p, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}) ?? null;
+const PY = findTorchPython();
 
 /** Run benchmarks/transformer/torch_peer.py on a spec (2 threads); null without PyTorch. */
 function torchPeer(spec) {

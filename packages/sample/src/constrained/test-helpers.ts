@@ -7,20 +7,15 @@
  *   const out = generate(regexConstraint('\\d+', vocab, { eosIds: [eos] }), vocab, [eos], 7);
  *   out.text   // e.g. '4081'
  */
+import { Rng } from '@llm/tensor-gpu';
 import { Tokenizer, trainBpeSync } from '@llm/tokenizer-bpe';
 import type { Constraint, TokenVocab } from '../types.js';
 import { vocabFromTokenizer } from './vocab.js';
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
+/** The shared seeded PRNG (@llm/tensor-gpu) as a () => [0, 1) function. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 const pick = <T>(next: () => number, xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;

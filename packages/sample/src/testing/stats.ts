@@ -6,6 +6,7 @@
  *   chiSquareGoodnessOfFit([48, 52], [0.5, 0.5]).pValue;      // ≈ 0.689
  *   const u = seededUniform(42); u(); u();                   // same two numbers on every run
  */
+import { Rng } from '@llm/tensor-gpu';
 
 /** log Γ(x) for x > 0 (Lanczos, g = 7, n = 9; ~15 significant digits). */
 export function logGamma(x: number): number {
@@ -131,17 +132,11 @@ export function chiSquareGoodnessOfFit(
 }
 
 /**
- * A seeded uniform generator on [0, 1) (mulberry32; 32-bit state, for tests only).
+ * A seeded uniform generator on [0, 1): the shared Rng of @llm/tensor-gpu as a function.
  *
- *   const u = seededUniform(1); u();   // 0.6270739405881613 on every run
+ *   const u = seededUniform(1); u();   // the same value on every run
  */
 export function seededUniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }

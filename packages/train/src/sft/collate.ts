@@ -9,7 +9,7 @@
  * Targets are already shifted (targets[b, t] is the token after position t), so the training loop
  * uses logits and targets as they are: no slicing.
  */
-import { tf } from '@llm/tensor-gpu';
+import { tf, Rng } from '@llm/tensor-gpu';
 import { TrainError } from '../errors.js';
 import { IGNORE_INDEX, type TokenizedExample } from './examples.js';
 
@@ -140,7 +140,7 @@ export function groupByLength(lengths: ArrayLike<number>, opts: GroupByLengthOpt
   for (const [name, v] of [['batchSize', batchSize], ['windowSize', windowSize]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new TrainError('INVALID_ARGUMENT', `groupByLength: ${name} must be a positive integer, got ${v}.`);
   }
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const order = shuffle(Array.from({ length: lengths.length }, (_, i) => i), random);
   const batches: number[][] = [];
   for (let w = 0; w < order.length; w += windowSize) {
@@ -169,14 +169,8 @@ function shuffle<T>(items: T[], random: () => number): T[] {
   return items;
 }
 
-/** mulberry32: a small seeded PRNG, floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The shared seeded PRNG (@llm/tensor-gpu), as a () => [0, 1) function. */
+function seededRandom(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
 }
