@@ -123,6 +123,17 @@ describe('llm-train', () => {
     expect(b.stderr).toMatch(/broken\.jsonl:2/);
   });
 
+  it('start (what npm start runs) on --data: BPE, a few steps, a sample; a missing file is one line, exit 2', () => {
+    const r = cli(['start', '--data', 'stories.txt', '--max-iters', '3', '--vocab-size', '300', '--out', 'st', '--prompt', 'Once']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/tokenizer: 300 symbols learned from stories\.txt/);
+    expect(r.stderr).toMatch(/done: 3 steps/);
+    expect(r.stdout.startsWith('Once')).toBe(true);
+    const bad = cli(['start', '--data', 'nope.txt']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('llm-train: data file nope.txt does not exist');
+  });
+
   it('SIGINT saves a checkpoint and exits cleanly; --resume continues from it', async () => {
     const p = spawn(process.execPath, [BIN, 'pretrain', '--data', 'stories.txt', '--out', 'sig', '--max-iters', '100000', '--eval-interval', '0', '--log-interval', '1', ...TINY], { cwd: root });
     let err = '';

@@ -6,12 +6,12 @@
  *   npm start                          # generated corpus, ~4 minutes
  *   npm start -- --data my.txt --minutes 10
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { trainBpe, saveTokenizer } from '@llm/tokenizer-bpe';
 import { resolveTokenizer } from '@llm/train';
-import { addOptions, resolveOptions, type OptSpec } from '../options.js';
+import { addOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
 import { generateCorpus } from '../corpus/generator.js';
 import { generateText } from '../generate.js';
 import { pretrain, PRETRAIN_SPECS } from './pretrain.js';
@@ -32,8 +32,13 @@ export function startCommand(): Command {
     const out = o.out as string;
     const log = (s: string) => void process.stderr.write(`${s}\n`);
     let data = o.data as string[] | undefined;
+    for (const f of data ?? []) {
+      const st = await stat(f).catch(() => null);
+      if (!st?.isFile()) throw new CliError(`data file ${f} does not exist`);
+      if (st.size === 0) throw new CliError(`data file ${f} is empty`);
+    }
+    await mkdir(out, { recursive: true });
     if (!data) {
-      await mkdir(out, { recursive: true });
       const path = join(out, 'corpus.txt');
       const text = generateCorpus({ seed: 1, bytes: 2_000_000 });
       await writeFile(path, text);
@@ -46,7 +51,7 @@ export function startCommand(): Command {
     const t0 = performance.now();
     const def = await trainBpe(await readFile(data[0]!, 'utf8'), { vocabSize: o.vocabSize as number, specialTokens: ['<|endoftext|>'], name: 'start' });
     await saveTokenizer(tokPath, def, 'hf');
-    log(`tokenizer: ${o.vocabSize as number} symbols learned from ${data[0]} in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${tokPath}`);
+    log(`tokenizer: ${def.ranks.size + def.specialTokens.size} symbols learned from ${data[0]} in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${tokPath}`);
     // the nanoGPT CPU model with a faster schedule (a few hundred steps fit in a few minutes here)
     const defaults = Object.fromEntries(PRETRAIN_SPECS.map((s) => [s.name, s.def]));
     const opts = {
