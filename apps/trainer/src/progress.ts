@@ -28,6 +28,8 @@ export interface ProgressOptions {
   out?: NodeJS.WritableStream;
   /** Step the run starts from (resume), so ETA counts only the remaining steps. */
   startStep?: number;
+  /** A wall-clock budget (ms from the first step): the ETA never exceeds what is left of it. */
+  budgetMs?: number;
 }
 
 const eta = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`);
@@ -39,7 +41,8 @@ export function createProgress(total: number, opts: ProgressOptions): Progress {
   const remaining = (s: ProgressStep) => {
     firstMs ??= s.elapsedMs;
     const done = s.step - start;
-    return done > 1 ? ((s.elapsedMs - firstMs) / (done - 1)) * (total - s.step) : NaN;
+    const bySteps = done > 1 ? ((s.elapsedMs - firstMs) / (done - 1)) * (total - s.step) : NaN;
+    return opts.budgetMs === undefined ? bySteps : Math.min(bySteps, Math.max(0, opts.budgetMs - (s.elapsedMs - firstMs)));
   };
   if (!opts.tty) {
     return {

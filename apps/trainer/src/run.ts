@@ -35,7 +35,7 @@ export async function runTraining(model: TransformerLM, data: TrainData, cfg: Tr
   process.on('SIGTERM', sigterm);
   const timer = o.maxMs ? setTimeout(() => ((why = `time limit of ${Math.round(o.maxMs! / 1000)} s reached`), ctl.abort()), o.maxMs) : null;
   const startStep = o.resumed?.state?.step ?? 0;
-  const progress = createProgress(cfg.maxIters, { tty: o.tty ?? Boolean(process.stderr.isTTY), every: cfg.logInterval ?? 10, startStep });
+  const progress = createProgress(cfg.maxIters, { tty: o.tty ?? Boolean(process.stderr.isTTY), every: cfg.logInterval ?? 10, startStep, ...(o.maxMs ? { budgetMs: o.maxMs } : {}) });
   let result: TrainResult;
   try {
     result = await train(model, data, cfg, {
