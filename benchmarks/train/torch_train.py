@@ -33,6 +33,11 @@ def quality(spec):
     V, C, L, H, T, B = len(chars), 128, 4, 4, 64, 12
     iters = spec.get("iters", 2000)
     w = init_model(V, C, L, T, False)
+    if spec.get("scaled_residual_init"):  # nanoGPT: c_proj weights ~ N(0, (0.02 / sqrt(2 n_layer))^2)
+        with torch.no_grad():
+            for h in w["h"]:
+                for k in ("proj", "fcp"):
+                    h[k].normal_(0.0, 0.02 / math.sqrt(2 * L))
     ps = params(w)
     decay = [p for p in ps if p.dim() >= 2]
     no_decay = [p for p in ps if p.dim() < 2]
