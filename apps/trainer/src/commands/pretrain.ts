@@ -94,13 +94,18 @@ export function modelConfig(o: Record<string, unknown>, vocabSize: number): Mode
     ...(o.nKvHead !== undefined ? { nKvHead: o.nKvHead as number } : {}),
     ...(o.family === 'llama' ? { intermediateSize: 4 * (o.nEmbd as number) } : {}),
   };
+  asUsageError(() => resolveConfig(cfg), /^model config: /);
+  return cfg;
+}
+
+/** Run a library check; its config error becomes one CLI usage line (prefix stripped). */
+function asUsageError(check: () => unknown, prefix: RegExp): void {
   try {
-    resolveConfig(cfg);
+    check();
   } catch (e) {
-    if (e instanceof TransformerError) throw new CliError(e.message.replace(/^model config: /, ''));
+    if (e instanceof TransformerError || e instanceof TrainError) throw new CliError(e.message.replace(prefix, ''));
     throw e;
   }
-  return cfg;
 }
 
 export function trainConfig(o: Record<string, unknown>): TrainConfigInput {
@@ -124,12 +129,7 @@ export function trainConfig(o: Record<string, unknown>): TrainConfigInput {
     distillTemperature: o.distillTemperature as number,
     distillAlpha: o.distillAlpha as number,
   };
-  try {
-    resolveTrainConfig(cfg);
-  } catch (e) {
-    if (e instanceof TrainError) throw new CliError(e.message.replace(/^training config: /, ''));
-    throw e;
-  }
+  asUsageError(() => resolveTrainConfig(cfg), /^training config: /);
   return cfg;
 }
 
