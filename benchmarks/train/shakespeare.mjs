@@ -7,6 +7,7 @@
 //   node benchmarks/train/shakespeare.mjs --speed      speed comparison only (≈ 3 min)
 //   node benchmarks/train/shakespeare.mjs --iters 300  shorter quality run
 //   node benchmarks/train/shakespeare.mjs --quality --seed 2   quality run only, another seed
+//   node benchmarks/train/shakespeare.mjs --quality --unscaled-init   without GPT-2's residual init scaling
 //
 // Config (nanoGPT README's CPU command): n_layer 4, n_head 4, n_embd 128, block 64, batch 12, lr 1e-3,
 // min_lr 1e-4, warmup 100, max_iters 2000, lr_decay_iters 2000, dropout 0, beta2 0.99, weight decay 0.1
@@ -27,6 +28,7 @@ const args = process.argv.slice(2);
 const speedOnly = args.includes('--speed');
 const qualityOnly = args.includes('--quality');
 const seed = args.includes('--seed') ? Number(args[args.indexOf('--seed') + 1]) : 1337;
+const unscaled = args.includes('--unscaled-init'); // residual projections at std 0.02 instead of 0.02/√(2·n_layer)
 const iters = args.includes('--iters') ? Number(args[args.indexOf('--iters') + 1]) : 2000;
 const here = fileURLToPath(new URL('.', import.meta.url));
 const corpus = join(here, '../../../shared/data/tinyshakespeare.txt');
@@ -97,10 +99,10 @@ if (existsSync(baseline)) console.log(`  (nanoGPT itself, measured earlier on a 
 
 if (!speedOnly) {
   console.log(`\n## quality: ${iters} iterations, eval every 250 (val loss per character; nanoGPT reports 1.88 at 2000)`);
-  const model = new TransformerLM({ ...MODEL, seed });
-  console.log(`  model: ${summarize(model)} · ${vocab} vocabulary (${tok.tokenizer.vocabSize}) · seed ${seed}`);
+  const model = new TransformerLM({ ...MODEL, seed, ...(unscaled ? { scaleResidualInit: false } : {}) });
+  console.log(`  model: ${summarize(model)} · ${vocab} vocabulary (${tok.tokenizer.vocabSize}) · seed ${seed}${unscaled ? ' · unscaled residual init' : ''}`);
   const t0 = performance.now();
-  const runDir = join(outDir, `run-${vocab}${seed === 1337 ? '' : `-seed${seed}`}`);
+  const runDir = join(outDir, `run-${vocab}${seed === 1337 ? '' : `-seed${seed}`}${unscaled ? '-unscaled' : ''}`);
   const res = await train(model, samplers(seed), { ...CONFIG, maxIters: iters, evalInterval: 250, outDir: runDir }, {
     onEval: (e) => console.log(`  step ${String(e.step).padStart(4)}: train ${e.trainLoss?.toFixed(4)} · val ${e.valLoss?.toFixed(4)} · ${((performance.now() - t0) / 60000).toFixed(1)} min`),
   });
@@ -112,7 +114,7 @@ if (!speedOnly) {
   console.log(`  metrics: ${join(runDir, 'metrics.jsonl')}, plot: ${join(runDir, 'loss.svg')}`);
   model.dispose();
 }
-writeFileSync(join(here, `../results/train${qualityOnly ? `-${vocab}-seed${seed}` : ''}.json`), JSON.stringify(results, null, 2) + '\n');
+writeFileSync(join(here, `../results/train${qualityOnly ? `-${vocab}-seed${seed}${unscaled ? '-unscaled' : ''}` : ''}.json`), JSON.stringify(results, null, 2) + '\n');
 
 /** Mean loss over the whole val split in consecutive 64-token windows (each window scores 64 next tokens from its own context). */
 function fullValLoss(model) {

@@ -22,7 +22,7 @@ const freshDir = () => join(root, `d${n++}`);
 
 const CONFIGS: Record<string, ModelConfigInput> = {
   'gpt2': { family: 'gpt2', vocabSize: 40, nLayer: 2, nHead: 2, nEmbd: 16, blockSize: 12, bosTokenId: 1, eosTokenId: 2 },
-  'gpt2-nobias-untied-erf': { family: 'gpt2', vocabSize: 40, nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 12, bias: false, tieWordEmbeddings: false, activation: 'gelu', intermediateSize: 24, dropout: 0.1, seed: 7 },
+  'gpt2-nobias-untied-erf': { family: 'gpt2', vocabSize: 40, nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 12, bias: false, tieWordEmbeddings: false, activation: 'gelu', intermediateSize: 24, dropout: 0.1, seed: 7, scaleResidualInit: false },
   'gpt2-moe': { family: 'gpt2', vocabSize: 40, nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 12, nExperts: 3, nExpertsPerTok: 2 },
   'llama': { family: 'llama', vocabSize: 40, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16, intermediateSize: 20, blockSize: 12, ropeTheta: 500000 },
   'llama-tied-bias': { family: 'llama', vocabSize: 40, nLayer: 1, nHead: 2, nEmbd: 16, intermediateSize: 20, blockSize: 12, tieWordEmbeddings: true, bias: true },

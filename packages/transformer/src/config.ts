@@ -52,8 +52,10 @@ export interface ModelConfig {
   nExpertsPerTok: number;
   /** Weight of the load-balancing loss the caller adds to the LM loss (HF Mixtral's router_aux_loss_coef). Default 0.01. */
   routerAuxLossCoef: number;
-  /** Std of the normal init (residual projections get std / √(2·nLayer)). Default 0.02. */
+  /** Std of the normal init (residual projections get std / √(2·nLayer) when scaleResidualInit). Default 0.02. */
   initStd: number;
+  /** GPT-2's scaling of the residual projections' init by 1/√(2·nLayer). Default true. */
+  scaleResidualInit: boolean;
   /** Seed of weight init and dropout masks. Default 1337. */
   seed: number;
   bosTokenId: number | null;
@@ -66,7 +68,7 @@ export type ModelConfigInput = Partial<ModelConfig> & Pick<ModelConfig, 'family'
 const KEYS: ReadonlyArray<keyof ModelConfig> = [
   'family', 'vocabSize', 'nLayer', 'nHead', 'nKvHead', 'nEmbd', 'headDim', 'intermediateSize', 'blockSize',
   'activation', 'normEps', 'ropeTheta', 'bias', 'tieWordEmbeddings', 'dropout', 'attnDropout', 'nExperts',
-  'nExpertsPerTok', 'routerAuxLossCoef', 'initStd', 'seed', 'bosTokenId', 'eosTokenId', 'padTokenId',
+  'nExpertsPerTok', 'routerAuxLossCoef', 'initStd', 'scaleResidualInit', 'seed', 'bosTokenId', 'eosTokenId', 'padTokenId',
 ];
 
 const fail = (msg: string): never => {
@@ -136,6 +138,7 @@ export function resolveConfig(input: ModelConfigInput): ModelConfig {
     nExpertsPerTok,
     routerAuxLossCoef: num('routerAuxLossCoef', input.routerAuxLossCoef ?? 0.01, 0, Number.MAX_VALUE),
     initStd: num('initStd', input.initStd ?? 0.02, 0, Number.MAX_VALUE),
+    scaleResidualInit: bool('scaleResidualInit', input.scaleResidualInit ?? true),
     seed: int('seed', input.seed ?? 1337, 0),
     bosTokenId: tokenId('bosTokenId', input.bosTokenId),
     eosTokenId: tokenId('eosTokenId', input.eosTokenId),

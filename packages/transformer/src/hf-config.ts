@@ -17,7 +17,7 @@ type Json = Record<string, unknown>;
 
 /** HF config.json for a model (architecture = the LM-head class unless given). */
 export function toHfConfig(cfg: ModelConfig, architecture?: string): Json {
-  const ext: Json = { seed: cfg.seed };
+  const ext: Json = { seed: cfg.seed, ...(cfg.scaleResidualInit ? {} : { scale_residual_init: false }) };
   const ids = { bos_token_id: cfg.bosTokenId, eos_token_id: cfg.eosTokenId, ...(cfg.padTokenId !== null ? { pad_token_id: cfg.padTokenId } : {}) };
   if (cfg.family === 'gpt2') {
     if (!cfg.bias) ext.bias = false;
@@ -82,7 +82,7 @@ export function fromHfConfig(json: unknown): ModelConfig {
   const type = j.model_type;
   const ext = (j.llm_ts ?? {}) as Json;
   if (typeof ext !== 'object' || ext === null) throw invalid('"llm_ts" must be an object');
-  const seed = ext.seed === undefined ? {} : { seed: ext.seed as number };
+  const seed = { ...(ext.seed === undefined ? {} : { seed: ext.seed as number }), ...(ext.scale_residual_init === false ? { scaleResidualInit: false } : {}) };
   const ids = {
     bosTokenId: tokenId(j, 'bos_token_id'),
     eosTokenId: tokenId(j, 'eos_token_id'),

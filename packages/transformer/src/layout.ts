@@ -48,7 +48,7 @@ export const blockPrefix = (cfg: ModelConfig, l: number): string => (cfg.family 
 export function modelLayout(cfg: ModelConfig): ModelLayout {
   const { family, vocabSize: V, nEmbd: C, nHead: H, nKvHead: K, headDim: D, intermediateSize: I, blockSize: P, nLayer: L, bias } = cfg;
   const std = cfg.initStd;
-  const residStd = std / Math.sqrt(2 * L);
+  const residStd = cfg.scaleResidualInit ? std / Math.sqrt(2 * L) : std;
   const gpt2 = family === 'gpt2';
   const layout: WeightLayout = gpt2 ? 'in_out' : 'out_in';
   const params: ParamSpec[] = [];

@@ -92,6 +92,13 @@ describe('parameters and module tree', () => {
     expect(std('transformer.h.3.attn.c_proj.weight') / (0.02 / Math.sqrt(16))).toBeCloseTo(1, 1);
     expect([...p.get('transformer.h.2.ln_1.weight')!.dataSync()].every((x) => x === 1)).toBe(true);
     expect([...p.get('transformer.h.2.attn.c_attn.bias')!.dataSync()].every((x) => x === 0)).toBe(true);
+    const flat = new TransformerLM({ ...cfg, scaleResidualInit: false });
+    const flatStd = (() => {
+      const v = new Map(flat.namedParameters()).get('transformer.h.3.mlp.c_proj.weight')!.dataSync() as Float32Array;
+      return Math.sqrt(v.reduce((a, b) => a + b * b, 0) / v.length);
+    })();
+    expect(flatStd).toBeCloseTo(0.02, 3);
+    flat.dispose();
     const again = new TransformerLM(cfg);
     const other = new TransformerLM({ ...cfg, seed: 1 });
     const w = (x: TransformerLM) => new Map(x.namedParameters()).get('transformer.h.5.mlp.c_fc.weight')!.dataSync();
