@@ -94,9 +94,10 @@ describe('llm-train', () => {
     expect(s.stdout.startsWith('Once')).toBe(true);
     expect(s.stdout.length).toBeGreaterThan(10);
     expect(cli(['sample', '--checkpoint', 'run/best', '--prompt', 'Once', '--max-tokens', '40', '--seed', '3']).stdout).toBe(s.stdout);
-    const distilled = cli(['pretrain', '--data', 'stories.txt', '--out', 'student', '--teacher', 'run/best', '--max-iters', '4', '--eval-interval', '2', ...TINY, '--n-embd', '16']);
+    const distilled = cli(['pretrain', '--data', 'stories.txt', '--out', 'student', '--teacher', 'run/best', '--max-iters', '4', '--eval-interval', '2', ...TINY, '--n-embd', '16', '--no-scale-residual-init']);
     expect(distilled.code, distilled.stderr).toBe(0);
     expect(distilled.stderr).toMatch(/teacher: gpt2 .* distillation T 2, alpha 0\.5/);
+    expect(JSON.parse(await readFile(join(root, 'student/checkpoint/config.json'), 'utf8')).llm_ts.scale_residual_init).toBe(false);
     const bad = cli(['eval', '--checkpoint', 'nowhere', '--data', 'stories.txt']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/cannot load checkpoint nowhere/);

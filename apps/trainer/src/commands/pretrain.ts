@@ -26,6 +26,7 @@ export const MODEL_OPTIONS: OptSpec[] = [
   { name: 'blockSize', flag: 'block-size', kind: 'int', min: 2, def: 64, help: 'context length' },
   { name: 'dropout', flag: 'dropout', kind: 'number', min: 0, max: 0.99, def: 0, help: 'dropout' },
   { name: 'bias', flag: 'bias', kind: 'bool', def: false, help: 'biases in linear layers and norms (nanoGPT: off)' },
+  { name: 'scaleResidualInit', flag: 'scale-residual-init', kind: 'bool', def: true, help: "GPT-2's init of residual projections at 0.02/√(2·n_layer) (--no-scale-residual-init: 0.02)" },
 ];
 
 export const TRAIN_OPTIONS: OptSpec[] = [
@@ -90,6 +91,7 @@ export function modelConfig(o: Record<string, unknown>, vocabSize: number): Mode
     blockSize: o.blockSize as number,
     dropout: o.dropout as number,
     bias: o.bias as boolean,
+    scaleResidualInit: o.scaleResidualInit as boolean,
     seed: o.seed as number,
     ...(o.nKvHead !== undefined ? { nKvHead: o.nKvHead as number } : {}),
     ...(o.family === 'llama' ? { intermediateSize: 4 * (o.nEmbd as number) } : {}),
