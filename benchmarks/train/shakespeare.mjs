@@ -20,9 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import os from 'node:os';
 import { findTorchPython } from '../lib/torch.mjs';
-import { tf, initBackend, crossEntropy } from '@llm/tensor-gpu';
+import { initBackend } from '@llm/tensor-gpu';
 import { TransformerLM, summarize } from '@llm/transformer';
-import { resolveTokenizer, writeTokenShard, TokenShard, splitTokens, WindowSampler, train } from '@llm/train';
+import { resolveTokenizer, writeTokenShard, TokenShard, splitTokens, WindowSampler, train, rangePerplexity } from '@llm/train';
 
 const args = process.argv.slice(2);
 const speedOnly = args.includes('--speed');
@@ -107,32 +107,11 @@ if (!speedOnly) {
     onEval: (e) => console.log(`  step ${String(e.step).padStart(4)}: train ${e.trainLoss?.toFixed(4)} · val ${e.valLoss?.toFixed(4)} · ${((performance.now() - t0) / 60000).toFixed(1)} min`),
   });
   const wall = (performance.now() - t0) / 1000;
-  const full = fullValLoss(model);
+  const full = rangePerplexity(model, splitTokens(shard, 0.1).val, { batchSize: 32 }).loss;
   results.quality = { seed, iters, finalValLoss: res.lastValLoss, bestValLoss: res.bestValLoss, fullValLoss: full, wallSeconds: wall, msPerIter: (wall * 1000) / iters };
-  console.log(`  val loss over the whole val split (every one of its ${(shard.count - Math.floor(shard.count * 0.9)).toLocaleString('en-US')} characters scored once, 64-char windows): ${full.toFixed(4)}`);
+  console.log(`  val loss over the whole val split (every one of its ${(shard.count - Math.floor(shard.count * 0.9)).toLocaleString('en-US')} characters predicted once, 64-char windows): ${full.toFixed(4)}`);
   console.log(`  final val ${res.lastValLoss.toFixed(4)} (best ${res.bestValLoss.toFixed(4)}) · wall ${(wall / 60).toFixed(1)} min (${((wall * 1000) / iters).toFixed(0)} ms/iter incl. evals) · target ≤ 1.88: ${res.lastValLoss <= 1.88 ? 'met' : 'NOT met'}`);
   console.log(`  metrics: ${join(runDir, 'metrics.jsonl')}, plot: ${join(runDir, 'loss.svg')}`);
   model.dispose();
 }
 writeFileSync(join(here, `../results/train${qualityOnly ? `-${vocab}-seed${seed}${unscaled ? '-unscaled' : ''}` : ''}.json`), JSON.stringify(results, null, 2) + '\n');
-
-/** Mean loss over the whole val split in consecutive 64-token windows (each window scores 64 next tokens from its own context). */
-function fullValLoss(model) {
-  const { val } = splitTokens(shard, 0.1);
-  let sum = 0;
-  let n = 0;
-  for (let s = val.start; s + 65 <= val.end; s += 64 * 32) {
-    const rows = [];
-    for (let r = 0; r < 32 && s + r * 64 + 65 <= val.end; r++) rows.push(s + r * 64);
-    const x = new Int32Array(rows.length * 64);
-    const y = new Int32Array(rows.length * 64);
-    rows.forEach((at, r) => {
-      const w = shard.read(at, 65);
-      x.set(w.subarray(0, 64), r * 64);
-      y.set(w.subarray(1), r * 64);
-    });
-    sum += tf.tidy(() => crossEntropy(model.forward(tf.tensor2d(x, [rows.length, 64], 'int32')), tf.tensor2d(y, [rows.length, 64], 'int32'), { reduction: 'sum' }).dataSync()[0]);
-    n += rows.length * 64;
-  }
-  return sum / n;
-}

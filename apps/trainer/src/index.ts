@@ -1,4 +1,3 @@
 // The llm-train app's modules, for tests and embedding (the app is not published).
 export { main, program } from './cli.js';
 export { generateText, pickToken, type GenerateOptions } from './generate.js';
-export { perplexity, type EvalResult } from './commands/eval.js';

@@ -7,7 +7,7 @@ describe('@llm/train public surface', () => {
     expect(Object.keys(api).sort()).toEqual([
       'AdamW', 'CHATML_SPECIAL_TOKENS', 'IGNORE_INDEX', 'MetricsLog', 'SftSampler', 'TRAIN_DEFAULTS', 'TokenShard', 'TrainError', 'WindowSampler',
       'byteTokenizerDefinition', 'charTokenizerDefinition', 'chatmlTemplate', 'collate', 'cosineLr', 'decaySelector', 'distillationLoss', 'evaluate', 'groupByLength',
-      'iterateSftJsonl', 'jinjaTemplate', 'loadHfChatTemplate', 'loadTrainingCheckpoint', 'openTokenShard', 'readMetricsJsonl', 'readSftJsonl',
+      'iterateSftJsonl', 'jinjaTemplate', 'loadHfChatTemplate', 'loadTrainingCheckpoint', 'openTokenShard', 'rangePerplexity', 'readMetricsJsonl', 'readSftJsonl',
       'renderLossCurve', 'renderSegments', 'replaceDirAtomic', 'resolveCheckpointDir', 'resolveTokenizer', 'resolveTrainConfig', 'saveTrainingCheckpoint',
       'shiftedTargets', 'splitTokens', 'toMessages', 'toTensors', 'tokenizeExample', 'tokenizeRecords', 'tokenizerHash', 'train', 'validateSftRecord',
       'writeTokenShard',

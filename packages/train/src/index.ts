@@ -7,6 +7,7 @@ export { splitTokens, WindowSampler, type BatchSource, type HostBatch, type Toke
 export { AdamW, decaySelector, type AdamWConfig, type DecayRule } from './optim/adamw.js';
 export { cosineLr, type LrSchedule } from './optim/schedule.js';
 export { resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig, type TrainConfigInput } from './loop/config.js';
+export { rangePerplexity, type PerplexityResult } from './loop/perplexity.js';
 export { train, evaluate, type TrainData, type TrainHooks, type TrainResult, type StepInfo, type EvalInfo } from './loop/train.js';
 export { saveTrainingCheckpoint, loadTrainingCheckpoint, type TrainerState, type LoadedCheckpoint, type SaveCheckpointInput } from './checkpoint/checkpoint.js';
 export { replaceDirAtomic, resolveCheckpointDir } from './checkpoint/atomic-dir.js';

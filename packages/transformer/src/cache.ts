@@ -39,12 +39,6 @@ export class KVCache {
     this.values = new Array<tf.Tensor | null>(nLayer).fill(null);
   }
 
-  /** True when some stored position is padding. */
-  get hasPadding(): boolean {
-    for (let b = 0; b < this.batch; b++) for (let s = 0; s < this.length; s++) if (!this.mask[b * this.maxLen + s]) return true;
-    return false;
-  }
-
   /** Mask of stored positions as rows [B][length]. */
   storedMask(): Uint8Array[] {
     return Array.from({ length: this.batch }, (_, b) => this.mask.slice(b * this.maxLen, b * this.maxLen + this.length));

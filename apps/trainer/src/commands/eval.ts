@@ -9,9 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { tf, initBackend, crossEntropy } from '@llm/tensor-gpu';
+import { initBackend } from '@llm/tensor-gpu';
 import { loadModel, TransformerError, type TransformerLM } from '@llm/transformer';
-import { resolveTokenizer, writeTokenShard, TokenShard, TrainError } from '@llm/train';
+import { resolveTokenizer, writeTokenShard, rangePerplexity, TokenShard, TrainError } from '@llm/train';
 import { addOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
 
 export const EVAL_SPECS: OptSpec[] = [
@@ -31,42 +31,6 @@ export async function openCheckpoint(dir: string): Promise<TransformerLM> {
   }
 }
 
-export interface EvalResult {
-  tokens: number;
-  loss: number;
-  perplexity: number;
-}
-
-/** Mean next-token loss of the model over every consecutive window of the shard. */
-export function perplexity(model: TransformerLM, shard: TokenShard, batchSize: number): EvalResult {
-  const T = model.config.blockSize;
-  const windows: Array<[number, number]> = [];
-  for (let s = 0; s + 1 < shard.count; s += T) windows.push([s, Math.min(T, shard.count - 1 - s)]);
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < windows.length; i += batchSize) {
-    const group = windows.slice(i, i + batchSize);
-    const L = Math.max(...group.map(([, len]) => len));
-    const inputs = new Int32Array(group.length * L);
-    const targets = new Int32Array(group.length * L).fill(-100);
-    const mask = group.map(() => new Array<number>(L).fill(0));
-    group.forEach(([s, len], b) => {
-      const w = shard.read(s, len + 1);
-      inputs.set(w.subarray(0, len), b * L);
-      targets.set(w.subarray(1), b * L);
-      for (let t = 0; t < len; t++) mask[b]![t] = 1;
-    });
-    sum += tf.tidy(() => {
-      const x = tf.tensor2d(inputs, [group.length, L], 'int32');
-      const y = tf.tensor2d(targets, [group.length, L], 'int32');
-      return crossEntropy(model.forward(x, { attentionMask: mask }), y, { reduction: 'sum' }).dataSync()[0]!;
-    });
-    n += group.reduce((a, [, len]) => a + len, 0);
-  }
-  const loss = sum / n;
-  return { tokens: n, loss, perplexity: Math.exp(loss) };
-}
-
 export function evalCommand(): Command {
   return addOptions(new Command('eval').description('perplexity of a checkpoint on text files'), EVAL_SPECS).action(async (_o, cmd: Command) => {
     const o = await resolveOptions(cmd, EVAL_SPECS);
@@ -82,7 +46,7 @@ export function evalCommand(): Command {
     try {
       await writeTokenShard(join(tmp, 'eval'), o.data as string[], tok);
       const shard = await TokenShard.open(join(tmp, 'eval'));
-      const r = perplexity(model, shard, o.batchSize as number);
+      const r = rangePerplexity(model, { shard, start: 0, end: shard.count }, { batchSize: o.batchSize as number });
       process.stdout.write(`${r.tokens.toLocaleString('en-US')} tokens · loss ${r.loss.toFixed(4)} nats/token · perplexity ${r.perplexity.toFixed(2)} · ${(r.loss / Math.LN2).toFixed(3)} bits/token\n`);
     } finally {
       await rm(tmp, { recursive: true, force: true });
