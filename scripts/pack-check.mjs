@@ -11,7 +11,10 @@ const work = mkdtempSync(join(tmpdir(), 'llm-pack-'));
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 try {
-  const pkgs = readdirSync(join(root, 'packages')).map((d) => JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8')).name);
+  const pkgs = readdirSync(join(root, 'packages'))
+    .map((d) => JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8')))
+    .filter((p) => !p.private) // @llm/kit: test and benchmark helpers, never published
+    .map((p) => p.name);
   const tarballs = pkgs.map((name) => {
     const out = run('npm', ['pack', '--workspace', name, '--pack-destination', work, '--json'], root);
     return join(work, JSON.parse(out)[0].filename);
