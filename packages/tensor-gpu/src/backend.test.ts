@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,5 +62,26 @@ describe('initBackend', () => {
       expect(attempt.ok).toBe(false);
       expect(attempt.reason).toMatch(/installed but broken/);
     });
+  });
+});
+
+describe('initBackend leaves the host process alone', () => {
+  const dist = join(pkgRoot, 'dist/index.js'); // built before tests (turbo test → build)
+  const run = (body: string) =>
+    spawnSync(process.execPath, ['--input-type=module', '-e', `import { initBackend } from ${JSON.stringify(dist)}; await initBackend({ log: false }); ${body}`], { encoding: 'utf8' });
+
+  it('an uncaught error after initBackend() exits 1 with the program\'s own stack, not from inside tfjs', () => {
+    const r = run(`setTimeout(function userBug() { throw new Error('user bug 42'); }, 1);`);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/Error: user bug 42\n\s+at Timeout\.userBug/);
+    expect(r.stderr).not.toMatch(/tf-backend-wasm/);
+  });
+
+  it('an unhandled rejection exits 1 as in plain Node, and no error handler is left installed', () => {
+    const r = run(`console.log(process.listenerCount('uncaughtException'), process.listenerCount('unhandledRejection')); Promise.reject(new Error('user rejection 7'));`);
+    expect(r.stdout.trim()).toBe('0 0');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/user rejection 7/);
+    expect(r.stderr).not.toMatch(/tf-backend-wasm/);
   });
 });

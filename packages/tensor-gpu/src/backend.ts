@@ -103,6 +103,10 @@ export function describe(info: BackendInfo): string {
 }
 
 async function tryBackend(name: BackendName): Promise<BackendAttempt> {
+  return withHostProcessHandlers(() => startBackend(name));
+}
+
+async function startBackend(name: BackendName): Promise<BackendAttempt> {
   try {
     if (name in NATIVE_PACKAGE) await loadNative(NATIVE_PACKAGE[name]!);
     const tfjsName = name === 'tensorflow-gpu' ? 'tensorflow' : name;
@@ -115,6 +119,26 @@ async function tryBackend(name: BackendName): Promise<BackendAttempt> {
     return { backend: name, ok: true, reason: 'ok' };
   } catch (err) {
     return { backend: name, ok: false, reason: firstLine(err) };
+  }
+}
+
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Runs `start` and then removes every process-wide error handler it added. tfjs-backend-wasm's
+ * Emscripten glue installs `uncaughtException` / `unhandledRejection` handlers that rethrow from
+ * inside its bundle, so any later error in the host program exited with code 7 and a stack from
+ * tfjs. A library must not change how its host process dies: after this, an uncaught error exits
+ * with code 1 and the program's own stack, as Node does by default.
+ */
+async function withHostProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
+  const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(process.listeners(e))]));
+  try {
+    return await start();
+  } finally {
+    for (const e of PROCESS_EVENTS) {
+      for (const l of process.listeners(e)) if (!before.get(e)!.has(l)) process.removeListener(e, l as (...a: unknown[]) => void);
+    }
   }
 }
 

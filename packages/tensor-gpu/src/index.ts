@@ -14,7 +14,7 @@ export {
 export { installKernels, uninstallKernels, registerMissingKernels, hasKernel } from './kernels/install.js';
 export { registerWasmMatMul, unregisterWasmMatMul, isWasmMatMulRegistered } from './kernels/matmul-wasm.js';
 export { causalSelfAttention, type AttentionOptions } from './ops/attention.js';
-export { crossEntropy, type CrossEntropyOptions } from './ops/cross-entropy.js';
+export { crossEntropy, IGNORE_INDEX, type CrossEntropyOptions } from './ops/cross-entropy.js';
 export { layerNorm, rmsNorm } from './ops/norms.js';
 export { gelu, silu, swiglu, type GeluApproximation } from './ops/activations.js';
 export { ropeTables, applyRope, type RopeConfig } from './ops/rope.js';

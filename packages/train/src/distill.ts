@@ -9,7 +9,7 @@
  * `targets` are collate's next-token targets: positions with −100 (prompt, padding) count in
  * neither term.
  */
-import { tf, crossEntropy } from '@llm/tensor-gpu';
+import { tf, crossEntropy, IGNORE_INDEX } from '@llm/tensor-gpu';
 import { TrainError } from './errors.js';
 
 export interface DistillOptions {
@@ -40,7 +40,7 @@ export function distillationLoss(
   targets: tf.Tensor,
   opts: DistillOptions = {},
 ): tf.Scalar {
-  const { temperature = 2, alpha = 0.5, ignoreIndex = -100 } = opts;
+  const { temperature = 2, alpha = 0.5, ignoreIndex = IGNORE_INDEX } = opts;
   checkInputs(studentLogits, teacherLogits, targets, temperature, alpha);
   return tf.tidy(() => {
     let loss: tf.Tensor = tf.scalar(0);

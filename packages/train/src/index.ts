@@ -13,7 +13,7 @@ export { saveTrainingCheckpoint, loadTrainingCheckpoint, type TrainerState, type
 export { replaceDirAtomic, resolveCheckpointDir } from './checkpoint/atomic-dir.js';
 export { MetricsLog, type MetricsLine } from './metrics/log.js';
 export { chatmlTemplate, jinjaTemplate, loadHfChatTemplate, renderSegments, CHATML_SPECIAL_TOKENS, type ChatMessage, type ChatTemplate, type RenderOptions, type JinjaVars, type Segment } from './sft/template.js';
-export { readSftJsonl, iterateSftJsonl, validateSftRecord, toMessages, tokenizeExample, tokenizeRecords, IGNORE_INDEX, type SftRecord, type TokenizedExample, type TokenizeOptions } from './sft/examples.js';
+export { readSftJsonl, iterateSftJsonl, validateSftRecord, toMessages, tokenizeExample, tokenizeRecords, type SftRecord, type TokenizedExample, type TokenizeOptions } from './sft/examples.js';
 export { collate, shiftedTargets, toTensors, groupByLength, type CollateOptions, type Batch, type GroupByLengthOptions } from './sft/collate.js';
 export { SftSampler, type SftSamplerOptions } from './sft/sampler.js';
 export { distillationLoss, type DistillOptions } from './distill.js';

@@ -6,9 +6,10 @@
  *   npm start                          # generated corpus, ~4 minutes
  *   npm start -- --data my.txt --minutes 10
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { writeFileAtomic } from '@llm/tensor-gpu';
 import { trainBpe, saveTokenizer } from '@llm/tokenizer-bpe';
 import { resolveTokenizer } from '@llm/train';
 import { addOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
@@ -41,7 +42,7 @@ export function startCommand(): Command {
     if (!data) {
       const path = join(out, 'corpus.txt');
       const text = generateCorpus({ seed: 1, bytes: 2_000_000 });
-      await writeFile(path, text);
+      await writeFileAtomic(path, new TextEncoder().encode(text));
       log(`corpus: ${text.length.toLocaleString('en-US')} characters of generated stories and dialogues → ${path}`);
       data = [path];
     }

@@ -17,15 +17,23 @@ import { TensorGpuError } from '../errors.js';
 import { XENT_GRAD, XENT_LOSS } from '../kernels/cross-entropy-kernels.js';
 import { hasKernel } from '../kernels/install.js';
 
+/**
+ * The target value that `crossEntropy` skips by default: PyTorch's `ignore_index` (−100). Label
+ * builders (SFT response masks, padding) write it; losses skip it.
+ *
+ *   crossEntropy(logits, tf.tensor2d([[IGNORE_INDEX, 7]], [1, 2], 'int32'))  // loss of position 1 only
+ */
+export const IGNORE_INDEX = -100;
+
 export interface CrossEntropyOptions {
-  /** Targets equal to this are skipped (default −100, as PyTorch). */
+  /** Targets equal to this are skipped (default IGNORE_INDEX = −100, as PyTorch). */
   ignoreIndex?: number;
   /** 'mean' over non-ignored targets (default), 'sum', or 'none' (per-position losses). */
   reduction?: 'mean' | 'sum' | 'none';
 }
 
 export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, opts: CrossEntropyOptions = {}): tf.Tensor {
-  const ignoreIndex = opts.ignoreIndex ?? -100;
+  const ignoreIndex = opts.ignoreIndex ?? IGNORE_INDEX;
   const reduction = opts.reduction ?? 'mean';
   checkInputs(logits, targets, reduction);
   const v = logits.shape[logits.shape.length - 1]!;

@@ -1,6 +1,10 @@
 /**
- * Atomic text file writes: temp file in the target's directory, fsync, rename over the target.
- * Readers see the old file or the new one, never a torn one; on error the temp file is removed.
+ * Atomic text file writes: temp file in the target's directory, fsync, rename over the target,
+ * fsync of the directory (so the rename itself survives a power cut). Readers see the old file or
+ * the new one, never a torn one; on error the temp file is removed.
+ *
+ * The same durability as @llm/tensor-gpu's `writeFileAtomic`; kept as a small local copy because
+ * this package must not depend on the tensor layer.
  *
  *   await writeTextAtomic('out/tokenizer.json', text);
  */
@@ -23,4 +27,12 @@ export async function writeTextAtomic(path: string, text: string): Promise<void>
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+  await syncDirectory(dirname(path));
+}
+
+/** Best effort: some platforms (Windows) cannot open or fsync a directory. */
+async function syncDirectory(dir: string): Promise<void> {
+  const fh = await open(dir, 'r').catch(() => undefined);
+  await fh?.sync().catch(() => undefined);
+  await fh?.close().catch(() => undefined);
 }

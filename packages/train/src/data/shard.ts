@@ -2,7 +2,7 @@
  * Token shards: a flat little-endian file of token ids (`<prefix>.bin`, uint16 when the vocabulary
  * fits, else uint32) and a JSON sidecar (`<prefix>.json`: dtype, vocab size, tokenizer hash, count,
  * sources). Text is streamed in chunks of whole lines, so files larger than memory tokenize fine;
- * both files are written atomically (temp + rename).
+ * both files are written atomically (writeFileAtomic: temp + fsync + rename + directory fsync).
  *
  *   const meta = await writeTokenShard('data/shakespeare', ['input.txt'], await resolveTokenizer('byte'));
  *   meta.count;                                // 1115394
@@ -10,7 +10,8 @@
  *   shard.read(0, 4);                          // Int32Array [70, 105, 114, 115]  ("Firs")
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '@llm/tensor-gpu';
 import { openSync, readSync, closeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { TrainError } from '../errors.js';
@@ -49,78 +50,63 @@ export async function writeTokenShard(prefix: string, inputs: string[], tok: Res
   for (const p of inputs) await checkFile(p);
   const V = tok.tokenizer.vocabSize;
   const dtype: TokenDtype = V <= 65536 ? 'uint16' : 'uint32';
-  const eot = tok.tokenizer.specialTokens.get(EOT);
-  const tmp = `${prefix}.bin.tmp-${process.pid}`;
   await mkdir(dirname(prefix), { recursive: true });
-  const fh = await open(tmp, 'w');
-  let count = 0;
-  let documents = 0;
+  const tally = { count: 0, documents: 0, sources: [] as ShardMeta['sources'] };
+  await writeFileAtomic(`${prefix}.bin`, encodeInputs(inputs, tok, dtype, opts, tally));
+  const meta: ShardMeta = { format: 'llm-ts-tokens', version: 1, dtype, vocabSize: V, tokenizer: { name: tok.definition.name, hash: tok.hash }, ...tally };
+  await writeFileAtomic(`${prefix}.json`, new TextEncoder().encode(JSON.stringify(meta, null, 2) + '\n'));
+  return meta;
+}
+
+/** The shard's bytes, chunk by chunk; fills `tally` as it goes and throws DATA_EMPTY (nothing written) when no token came out. */
+async function* encodeInputs(
+  inputs: string[],
+  tok: ResolvedTokenizer,
+  dtype: TokenDtype,
+  opts: WriteShardOptions,
+  tally: { count: number; documents: number; sources: ShardMeta['sources'] },
+): AsyncGenerator<Uint8Array> {
+  const eot = tok.tokenizer.specialTokens.get(EOT);
+  const bytes = (ids: number[]) => {
+    tally.count += ids.length;
+    return new Uint8Array((dtype === 'uint16' ? Uint16Array.from(ids) : Uint32Array.from(ids)).buffer);
+  };
+  const doc = (ids: number[]) => {
+    tally.documents++;
+    return bytes(eot !== undefined ? [...ids, eot] : ids);
+  };
   let bytesRead = 0;
-  const sources: ShardMeta['sources'] = [];
-  const emit = async (ids: number[]) => {
-    if (ids.length === 0) return;
-    const arr = dtype === 'uint16' ? Uint16Array.from(ids) : Uint32Array.from(ids);
-    await fh.write(new Uint8Array(arr.buffer));
-    count += ids.length;
-  };
-  const endDoc = async () => {
-    documents++;
-    if (eot !== undefined) await emit([eot]);
-  };
-  try {
-    for (const path of inputs) {
-      const size = (await stat(path)).size;
-      const jsonl = opts.format === 'jsonl' || ((opts.format ?? 'auto') === 'auto' && /\.jsonl$/i.test(path));
-      let pending = '';
-      let line = 0;
-      const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
-      for await (const chunk of stream as AsyncIterable<string>) {
-        pending += chunk;
-        const cut = pending.lastIndexOf('\n');
-        if (cut < 0 || (!jsonl && pending.length < (opts.chunkChars ?? 1 << 20))) continue;
-        const head = pending.slice(0, cut + 1);
-        pending = pending.slice(cut + 1);
-        if (jsonl) {
-          for (const l of head.split('\n').slice(0, -1)) {
-            line++;
-            if (l.trim()) {
-              await emit(tok.tokenizer.encodeOrdinary(jsonlText(l, opts.field ?? 'text', path, line)));
-              await endDoc();
-            }
-          }
-        } else {
-          await emit(tok.tokenizer.encodeOrdinary(head));
-        }
-        bytesRead = Math.min(size, bytesRead + Buffer.byteLength(head));
-        opts.onProgress?.(bytesRead, count);
-      }
+  for (const path of inputs) {
+    const size = (await stat(path)).size;
+    const jsonl = opts.format === 'jsonl' || ((opts.format ?? 'auto') === 'auto' && /\.jsonl$/i.test(path));
+    let pending = '';
+    let line = 0;
+    const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+    for await (const chunk of stream as AsyncIterable<string>) {
+      pending += chunk;
+      const cut = pending.lastIndexOf('\n');
+      if (cut < 0 || (!jsonl && pending.length < (opts.chunkChars ?? 1 << 20))) continue;
+      const head = pending.slice(0, cut + 1);
+      pending = pending.slice(cut + 1);
       if (jsonl) {
-        if (pending.trim()) {
-          await emit(tok.tokenizer.encodeOrdinary(jsonlText(pending, opts.field ?? 'text', path, line + 1)));
-          await endDoc();
+        for (const l of head.split('\n').slice(0, -1)) {
+          line++;
+          if (l.trim()) yield doc(tok.tokenizer.encodeOrdinary(jsonlText(l, opts.field ?? 'text', path, line)));
         }
       } else {
-        await emit(tok.tokenizer.encodeOrdinary(pending));
-        await endDoc();
+        yield bytes(tok.tokenizer.encodeOrdinary(head));
       }
-      sources.push({ path: basename(path), bytes: size });
+      bytesRead = Math.min(size, bytesRead + Buffer.byteLength(head));
+      opts.onProgress?.(bytesRead, tally.count);
     }
-    await fh.close();
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
+    if (jsonl) {
+      if (pending.trim()) yield doc(tok.tokenizer.encodeOrdinary(jsonlText(pending, opts.field ?? 'text', path, line + 1)));
+    } else {
+      yield doc(tok.tokenizer.encodeOrdinary(pending));
+    }
+    tally.sources.push({ path: basename(path), bytes: size });
   }
-  if (count === 0) {
-    await rm(tmp, { force: true });
-    throw new TrainError('DATA_EMPTY', `no tokens in ${inputs.join(', ')}: the input is empty.`);
-  }
-  const meta: ShardMeta = { format: 'llm-ts-tokens', version: 1, dtype, vocabSize: V, tokenizer: { name: tok.definition.name, hash: tok.hash }, count, documents, sources };
-  await rename(tmp, `${prefix}.bin`);
-  const jtmp = `${prefix}.json.tmp-${process.pid}`;
-  await writeFile(jtmp, JSON.stringify(meta, null, 2) + '\n');
-  await rename(jtmp, `${prefix}.json`);
-  return meta;
+  if (tally.count === 0) throw new TrainError('DATA_EMPTY', `no tokens in ${inputs.join(', ')}: the input is empty.`);
 }
 
 function jsonlText(line: string, field: string, path: string, n: number): string {

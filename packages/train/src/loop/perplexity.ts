@@ -7,7 +7,7 @@
  *   r.tokens;      // shard.count − 1 (well, minus one per window start)
  *   r.perplexity;  // exp(mean loss)
  */
-import { tf, crossEntropy } from '@llm/tensor-gpu';
+import { tf, crossEntropy, IGNORE_INDEX } from '@llm/tensor-gpu';
 import type { TransformerLM } from '@llm/transformer';
 import type { TokenRange } from '../data/batches.js';
 
@@ -30,7 +30,7 @@ export function rangePerplexity(model: TransformerLM, range: TokenRange, opts: {
     const group = windows.slice(i, i + batchSize);
     const L = Math.max(...group.map(([, len]) => len));
     const inputs = new Int32Array(group.length * L);
-    const targets = new Int32Array(group.length * L).fill(-100);
+    const targets = new Int32Array(group.length * L).fill(IGNORE_INDEX);
     const mask = group.map(() => new Array<number>(L).fill(0));
     group.forEach(([s, len], b) => {
       const w = range.shard.read(s, len + 1);

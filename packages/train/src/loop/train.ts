@@ -11,8 +11,8 @@
  * training N steps, stopping, resuming and training N more gives the weights of 2N steps in one go.
  */
 import { join } from 'node:path';
-import { readFile, writeFile, rename } from 'node:fs/promises';
-import { tf, crossEntropy } from '@llm/tensor-gpu';
+import { readFile } from 'node:fs/promises';
+import { tf, crossEntropy, writeFileAtomic } from '@llm/tensor-gpu';
 import type { TransformerLM, CausalLM } from '@llm/transformer';
 import type { TokenizerDefinition } from '@llm/tokenizer-bpe';
 import { TrainError } from '../errors.js';
@@ -256,9 +256,7 @@ async function writeLossPlot(outDir: string): Promise<void> {
   try {
     const { train, val } = readMetricsJsonl(await readFile(join(outDir, 'metrics.jsonl'), 'utf8'));
     const svg = renderLossCurve([{ name: 'train', points: train }, { name: 'val', points: val }], { title: 'loss' });
-    const tmp = join(outDir, `loss.svg.tmp-${process.pid}`);
-    await writeFile(tmp, svg);
-    await rename(tmp, join(outDir, 'loss.svg'));
+    await writeFileAtomic(join(outDir, 'loss.svg'), new TextEncoder().encode(svg));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }

@@ -11,7 +11,8 @@
  */
 import { tf, Rng } from '@llm/tensor-gpu';
 import { TrainError } from '../errors.js';
-import { IGNORE_INDEX, type TokenizedExample } from './examples.js';
+import { IGNORE_INDEX } from '@llm/tensor-gpu';
+import type { TokenizedExample } from './examples.js';
 
 export interface CollateOptions {
   /** Id written into padding positions of `inputs` (never a target: padded targets are −100). */

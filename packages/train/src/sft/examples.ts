@@ -10,12 +10,10 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { IGNORE_INDEX } from '@llm/tensor-gpu';
 import type { Tokenizer } from '@llm/tokenizer-bpe';
 import { TrainError } from '../errors.js';
 import { type ChatMessage, type ChatTemplate, renderSegments } from './template.js';
-
-/** Label of a position the loss skips (PyTorch's and crossEntropy's default ignore index). */
-export const IGNORE_INDEX = -100;
 
 /** One SFT example as written in JSONL. `source` ('file.jsonl:12') is added by the reader for error messages. */
 export type SftRecord =
