@@ -32,24 +32,51 @@ export interface ProgressOptions {
   budgetMs?: number;
 }
 
-const eta = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`);
+/**
+ * A duration as the bar shows it, rounded to whole seconds first (so never "2m60s").
+ *
+ *   formatEta(59_600)   // '1m00s'
+ *   formatEta(4_200)    // '4s'
+ */
+export function formatEta(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/**
+ * The step a run will end at: max-iters, or — under a wall-clock budget — the step the current
+ * pace reaches when the budget runs out, whichever comes first. The bar counts to this, so a
+ * time-limited run fills its bar.
+ *
+ *   projectedTotal(2000, 100, 250, 60_000)   // 100 + 60 s / 0.25 s = 340
+ */
+export function projectedTotal(maxIters: number, step: number, msPerStep: number, budgetLeftMs: number | undefined): number {
+  if (budgetLeftMs === undefined || !Number.isFinite(msPerStep) || msPerStep <= 0) return maxIters;
+  return Math.min(maxIters, step + Math.floor(budgetLeftMs / msPerStep));
+}
 
 export function createProgress(total: number, opts: ProgressOptions): Progress {
   const out = opts.out ?? process.stderr;
   const start = opts.startStep ?? 0;
   let firstMs: number | null = null;
-  const remaining = (s: ProgressStep) => {
+  const msPerStep = (s: ProgressStep) => {
     firstMs ??= s.elapsedMs;
     const done = s.step - start;
-    const bySteps = done > 1 ? ((s.elapsedMs - firstMs) / (done - 1)) * (total - s.step) : NaN;
-    return opts.budgetMs === undefined ? bySteps : Math.min(bySteps, Math.max(0, opts.budgetMs - (s.elapsedMs - firstMs)));
+    return done > 1 ? (s.elapsedMs - firstMs) / (done - 1) : NaN;
+  };
+  const budgetLeft = (s: ProgressStep) => (opts.budgetMs === undefined ? undefined : Math.max(0, opts.budgetMs - (s.elapsedMs - (firstMs ?? s.elapsedMs))));
+  /** [ms left, the step the run ends at] */
+  const remaining = (s: ProgressStep): [number, number] => {
+    const per = msPerStep(s);
+    const end = projectedTotal(total, s.step, per, budgetLeft(s));
+    return [per * (end - s.step), end];
   };
   if (!opts.tty) {
     return {
       step(s) {
-        const r = remaining(s);
+        const [r] = remaining(s);
         if (s.step % opts.every === 0 || s.step === total) {
-          out.write(`step ${s.step}/${total} loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSec)} tok/s${Number.isFinite(r) ? ` eta ${eta(r)}` : ''}\n`);
+          out.write(`step ${s.step}/${total} loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSec)} tok/s${Number.isFinite(r) ? ` eta ${formatEta(r)}` : ''}\n`);
         }
       },
       note: (line) => void out.write(`${line}\n`),
@@ -61,15 +88,22 @@ export function createProgress(total: number, opts: ProgressOptions): Progress {
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, start, { loss: '-', tps: '-', etaText: '-' });
+  let last = start;
   return {
     step(s) {
-      const r = remaining(s);
-      bar.update(s.step, { loss: s.loss.toFixed(4), tps: Math.round(s.tokensPerSec), etaText: Number.isFinite(r) ? eta(r) : '-' });
+      const [r, end] = remaining(s);
+      last = s.step;
+      bar.setTotal(Math.max(end, s.step));
+      bar.update(s.step, { loss: s.loss.toFixed(4), tps: Math.round(s.tokensPerSec), etaText: Number.isFinite(r) ? formatEta(r) : '-' });
     },
     note(line) {
       out.write(`\r\x1b[2K${line}\n`);
       bar.render();
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      bar.setTotal(last); // the run ended here (max iters, early stop, time limit or Ctrl-C): a full bar
+      bar.update(last, { etaText: '0s' });
+      bar.stop();
+    },
   };
 }

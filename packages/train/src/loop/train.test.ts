@@ -1,7 +1,7 @@
 // The training loop: it learns, resume is exact, abort/early stop save and stop, gradient
 // accumulation averages, and a kill -9 during a checkpoint save never loses the last good one.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +57,7 @@ describe('train()', () => {
 
   it('resume is exact: N steps + save + load + N steps = 2N steps in one run (dropout, grad accumulation)', async () => {
     const N = 6;
-    const cfg = { lr: 2e-3, minLr: 2e-4, warmupIters: 2, lrDecayIters: 2 * N, evalInterval: 4, evalIters: 2, gradAccumSteps: 2 };
+    const cfg = { lr: 2e-3, minLr: 2e-4, warmupIters: 2, lrDecayIters: 2 * N, evalInterval: 4, evalIters: 2, gradAccumSteps: 2, logInterval: 1 };
     const a = new TransformerLM(MODEL);
     await train(a, data(), { ...cfg, maxIters: 2 * N });
     const b = new TransformerLM(MODEL);
@@ -66,8 +66,21 @@ describe('train()', () => {
     b.dispose();
     const ck = await loadTrainingCheckpoint(join(out, 'checkpoint'));
     expect(ck.state!.step).toBe(N);
-    const res = await train(ck.model, data(), { ...cfg, maxIters: 2 * N }, { resume: ck });
+    // a line logged after the checkpoint (as by a run killed between a log line and its next save)
+    await appendFile(join(out, 'metrics.jsonl'), JSON.stringify({ step: N + 1, loss: 9, val_loss: null }) + '\n');
+    const res = await train(ck.model, data(), { ...cfg, maxIters: 2 * N, outDir: out }, { resume: ck });
     expect(res.steps).toBe(2 * N);
+    // one run per log: the resumed run continues it once (no step twice, nothing from after the checkpoint)
+    const steps = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { step: number; loss: number | null }));
+    const trainSteps = steps.filter((l) => l.loss !== null).map((l) => l.step);
+    expect(trainSteps).toEqual([...new Set(trainSteps)].sort((x, y) => x - y));
+    expect(steps.some((l) => l.loss === 9)).toBe(false);
+    expect(Math.max(...trainSteps)).toBe(2 * N);
+    // a fresh run into the same folder starts a fresh log
+    const c = new TransformerLM(MODEL);
+    await train(c, data(), { ...cfg, maxIters: 2, outDir: out });
+    c.dispose();
+    expect((await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step).every((st) => st <= 2)).toBe(true);
     const wa = weights(a);
     for (const [n, w] of weights(ck.model)) expect(Math.max(...w.map((x, i) => Math.abs(x - wa.get(n)![i]!))), n).toBeLessThanOrEqual(1e-6);
     tf.dispose([...ck.optimizerState!.values()]);
@@ -83,6 +96,10 @@ describe('train()', () => {
     expect(res).toMatchObject({ stoppedBy: 'abort', steps: 3 });
     const ck = await loadTrainingCheckpoint(join(out, 'checkpoint'));
     expect(ck.state!.step).toBe(3);
+    // a stopped run ends like a finished one: a final eval at the step it stopped, in the log and the plot
+    const evals = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; val_loss: number | null }).filter((l) => l.val_loss !== null);
+    expect(evals.map((l) => l.step)).toEqual([0, 3]);
+    expect(await readFile(join(out, 'loss.svg'), 'utf8')).toMatch(/<svg/);
     tf.dispose([...ck.optimizerState!.values()]);
     ck.model.dispose();
     // lr 0 and the same val batch every time: the val loss never improves after the first eval

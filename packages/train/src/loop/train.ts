@@ -79,8 +79,8 @@ export async function train(model: TransformerLM, data: TrainData, configInput: 
   const params = model.trainableParameters();
   if (params.length === 0) throw new TrainError('CONFIG_INVALID', 'the model has no trainable weights (all frozen).');
   const opt = new AdamW(params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, decay: cfg.decayRule });
-  const log = cfg.outDir ? new MetricsLog(join(cfg.outDir, 'metrics.jsonl')) : null;
   const s = restore(model, data, opt, hooks.resume);
+  const log = cfg.outDir ? await MetricsLog.open(join(cfg.outDir, 'metrics.jsonl'), hooks.resume?.state ? { resumeAt: s.step } : {}) : null;
   const t0 = performance.now() - s.elapsedMs;
   let lastLoss: number | null = null;
   let lastValLoss: number | null = null;
@@ -101,7 +101,9 @@ export async function train(model: TransformerLM, data: TrainData, configInput: 
   const saveLatest = async () => {
     if (cfg.outDir) await saveTrainingCheckpoint(join(cfg.outDir, 'checkpoint'), { model, optimizer: opt, state: snapshot(), ...(hooks.tokenizer ? { tokenizer: hooks.tokenizer } : {}) });
   };
+  let evaluatedAt = -1;
   const evaluateNow = async () => {
+    evaluatedAt = s.step;
     const valLoss = data.val ? evaluate(model, data.val, cfg.evalIters) : null;
     const trainLoss = cfg.evalTrain && data.trainEval ? evaluate(model, data.trainEval, cfg.evalIters) : null;
     lastValLoss = valLoss;
@@ -148,7 +150,11 @@ export async function train(model: TransformerLM, data: TrainData, configInput: 
       }
       await new Promise<void>((r) => setImmediate(r)); // let signal handlers run
     }
-    if (stoppedBy === 'abort') await saveLatest();
+    if (stoppedBy === 'abort') {
+      // a stopped run (Ctrl-C, a time limit) ends like a finished one: evaluated, plotted, best/ current
+      if (cfg.evalInterval > 0 && evaluatedAt !== s.step) await evaluateNow();
+      await saveLatest();
+    }
   } finally {
     opt.dispose();
   }
