@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import os from 'node:os';
+import { machineLine, sharedDataDir, sharedDataPath, timeRuns } from '@llm/kit';
 import { findTorchPython } from '../lib/torch.mjs';
 import { tf, initBackend } from '@llm/tensor-gpu';
 import { TransformerLM, loadModel, summarize } from '@llm/transformer';
@@ -21,10 +21,9 @@ import { generate, speculativeGenerate } from '@llm/sample';
 
 const quick = process.argv.includes('--quick');
 const here = fileURLToPath(new URL('.', import.meta.url));
-const corpus = join(here, '../../../shared/data/tinyshakespeare.txt');
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const corpus = sharedDataPath('tinyshakespeare.txt');
 const info = await initBackend({ log: false });
-const machine = `${os.cpus().length}× ${os.cpus()[0]?.model.trim()}, Node ${process.version}, backend ${info.backend}`;
+const machine = machineLine(`backend ${info.backend}`);
 console.log(`# @llm/sample benchmark — ${machine}${quick ? ' (quick)' : ''}\n`);
 const results = { machine, decode: {}, speculative: null };
 
@@ -36,15 +35,11 @@ console.log(`## decode: ${NEW} new tokens after a 64-token prompt, nanoGPT CPU s
 const decodeModel = new TransformerLM(SHAPE);
 const prompt = Array.from({ length: 64 }, (_, i) => (i * 37) % 256);
 for (const B of [1, 8]) {
-  const times = [];
-  for (let r = 0; r < 3; r++) {
-    const t0 = performance.now();
-    generate(decodeModel, Array.from({ length: B }, (_, b) => prompt.map((x) => (x + b) % 256)), { maxNewTokens: NEW, temperature: 0.8, topK: 40, seed: r, eosTokenId: null });
-    times.push(performance.now() - t0);
-  }
-  const tps = (B * NEW * 1000) / median(times);
+  const prompts = Array.from({ length: B }, (_, b) => prompt.map((x) => (x + b) % 256));
+  const { median: ms } = timeRuns((r) => generate(decodeModel, prompts, { maxNewTokens: NEW, temperature: 0.8, topK: 40, seed: r, eosTokenId: null }), { reps: 3 });
+  const tps = (B * NEW * 1000) / ms;
   results.decode[`batch${B}`] = tps;
-  console.log(`  batch ${B}: ${tps.toFixed(0)} tok/s (${(median(times) / NEW).toFixed(1)} ms per step)`);
+  console.log(`  batch ${B}: ${tps.toFixed(0)} tok/s (${(ms / NEW).toFixed(1)} ms per step)`);
 }
 decodeModel.dispose();
 const PY = findTorchPython();
@@ -57,7 +52,7 @@ if (PY) {
 
 // ---- speculative decoding ---------------------------------------------------------------------
 console.log('\n## speculative decoding, 1-layer draft (k = 4)');
-const trained = existsSync(corpus);
+const trained = corpus !== null;
 let target;
 let draft;
 if (trained) {
@@ -77,7 +72,7 @@ if (trained) {
   console.log(`  target: ${summarize(target)}${existsSync(join(best, 'model.safetensors')) ? ' (benchmarks/train run)' : ' (trained here)'}`);
   console.log(`  draft:  ${summarize(draft)} (trained here in ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 } else {
-  console.log(`  (${corpus} absent: random target and draft, expect no speed-up)`);
+  console.log(`  (tinyshakespeare.txt absent from ${sharedDataDir()}: random target and draft, expect no speed-up)`);
   target = new TransformerLM({ ...SHAPE, blockSize: 64 });
   draft = new TransformerLM({ ...SHAPE, blockSize: 64, nLayer: 1 });
 }

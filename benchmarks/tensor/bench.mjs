@@ -6,7 +6,7 @@
 //   node benchmarks/tensor/bench.mjs --quick    short run (npm start)
 //   node benchmarks/tensor/bench.mjs --json out.json
 import { writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { machineLine, median, timeRuns } from '@llm/kit';
 import { tf, initBackend, installKernels, uninstallKernels, registerMissingKernels } from '@llm/tensor-gpu';
 import { initWeights, makeTrainer } from './gpt.mjs';
 
@@ -26,8 +26,6 @@ const SHAPES = [
   { name: 'batched Aᵀ·B [48,64,64]ᵀ·[48,64,32] (dV, dK)', a: [48, 64, 64], b: [48, 64, 32], tA: true, tB: false },
 ];
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 function flops({ a, b, tA, tB }) {
   const batch = a.length === 3 ? a[0] : 1;
   const [m, k] = tA ? [a.at(-1), a.at(-2)] : [a.at(-2), a.at(-1)];
@@ -42,16 +40,9 @@ function flops({ a, b, tA, tB }) {
 function timeMatMul(shape, reps, warmup) {
   const a = tf.randomUniform(shape.a, -1, 1, 'float32', 1);
   const b = tf.randomUniform(shape.b, -1, 1, 'float32', 2);
-  const times = [];
-  for (let r = 0; r < reps + warmup; r++) {
-    const t0 = performance.now();
-    const c = tf.matMul(a, b, shape.tA, shape.tB);
-    const dt = performance.now() - t0;
-    c.dispose();
-    if (r >= warmup) times.push(dt);
-  }
+  const { median: ms } = timeRuns(() => tf.matMul(a, b, shape.tA, shape.tB), { reps, warmup, after: (c) => c.dispose() });
   tf.dispose([a, b]);
-  return flops(shape) / (median(times) * 1e6); // GFLOP/s
+  return flops(shape) / (ms * 1e6); // GFLOP/s
 }
 
 async function matmulTable() {
@@ -126,7 +117,7 @@ function print(mm, steps) {
 }
 
 const info = await initBackend();
-console.log(`machine: ${os.cpus()[0]?.model} ×${os.cpus().length}, Node ${process.version}, tfjs-core ${tf.version_core}, mode ${quick ? 'quick' : 'full'}`);
+console.log(`machine: ${machineLine(`tfjs-core ${tf.version_core}`, `mode ${quick ? 'quick' : 'full'}`)}`);
 const mm = await matmulTable();
 const steps = await trainingSteps();
 print(mm, steps);

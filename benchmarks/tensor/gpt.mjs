@@ -4,17 +4,13 @@
 //   'stock'      — what a tfjs user writes: matMul + mask + softmax, one-hot softmaxCrossEntropy
 //   'tensor-gpu' — causalSelfAttention and crossEntropy (fused, custom gradients)
 // Dimension legend: B batch, T time, C width, H heads, D head dim, V vocab.
+import { rng } from '@llm/kit';
 import { tf, causalSelfAttention, crossEntropy, layerNorm, gelu } from '@llm/tensor-gpu';
 
-/** Seeded normal init (Box–Muller over mulberry32). */
+/** Seeded normal init (Box–Muller over the kit's rng). */
 function randn(n, seed, std) {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297;
-  };
+  const r = rng(seed);
+  const u = () => r() + 2 ** -32; // in (0, 1]: log(u) stays finite
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = std * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
   return out;

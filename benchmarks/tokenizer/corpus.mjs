@@ -4,22 +4,9 @@
 // by paragraph so that 4 KB chunks are mixed too.
 //
 //   const { text, parts, shakespeare } = buildCorpus({ targetBytes: 5_500_000 });
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-const SHAKESPEARE = fileURLToPath(new URL('../../../shared/data/tinyshakespeare.txt', import.meta.url));
-
-/** mulberry32: a tiny seeded PRNG, so every run benchmarks the same text. */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { rng, sharedDataDir, sharedDataPath } from '@llm/kit';
 
 const FALLBACK_WORDS = `the of and to in is that it for was on are as with his they at be this from have or by one had
 not but what all were when we there can an your which their said if do will each about how up out them then she many
@@ -150,8 +137,9 @@ function emojiAndNumbers(r, words) {
 
 /** Builds the corpus: `targetBytes` of UTF-8 at least. */
 export function buildCorpus({ targetBytes = 5_500_000, seed = 1234 } = {}) {
-  const r = prng(seed);
-  const shakespeare = existsSync(SHAKESPEARE) ? readFileSync(SHAKESPEARE, 'utf8') : undefined;
+  const r = rng(seed); // seeded, so every run benchmarks the same text
+  const path = sharedDataPath('tinyshakespeare.txt');
+  const shakespeare = path !== null ? readFileSync(path, 'utf8') : undefined;
   const words = shakespeare ? wordsFrom(shakespeare) : FALLBACK_WORDS;
   const sources = shakespeare ? shakespeare.split(/\n\n+/) : [];
   const gens = [
@@ -185,5 +173,5 @@ export function buildCorpus({ targetBytes = 5_500_000, seed = 1234 } = {}) {
     bytes += n;
     pieces.push(piece);
   }
-  return { text: pieces.join(''), parts, shakespeare: shakespeare !== undefined, shakespearePath: SHAKESPEARE };
+  return { text: pieces.join(''), parts, shakespeare: shakespeare !== undefined, shakespearePath: path ?? join(sharedDataDir(), 'tinyshakespeare.txt') };
 }

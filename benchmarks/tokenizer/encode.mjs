@@ -14,6 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { machineLine, timeRuns } from '@llm/kit';
 import { buildCorpus } from './corpus.mjs';
 
 const require = createRequire(import.meta.url);
@@ -25,7 +26,6 @@ const jsonPath = argValue('--json', null);
 const ENCODINGS = argValue('--encodings', 'cl100k_base,o200k_base').split(',');
 const CHUNK_BYTES = 4096;
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const utf8Bytes = (s) => Buffer.byteLength(s, 'utf8');
 
 /** Splits text into pieces of about `bytes` UTF-8 bytes, never inside a surrogate pair. */
@@ -48,13 +48,7 @@ function chunk(text, bytes) {
 
 /** Median MB/s of `f` over RUNS runs (after the verification run that warmed it up). */
 function throughput(f, mb) {
-  const times = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t = performance.now();
-    f();
-    times.push(performance.now() - t);
-  }
-  return mb / (median(times) / 1000);
+  return mb / (timeRuns(f, { reps: RUNS }).median / 1000);
 }
 
 const sameIds = (a, b) => a.length === b.length && a.every((x, k) => x === b[k]);
@@ -199,7 +193,7 @@ async function main() {
   );
   console.log(`      ${(utf8Bytes(corpus.text) / 1e6).toFixed(2)} MB: ${Object.entries(corpus.parts).map(([k, v]) => `${k} ${(v / 1e6).toFixed(2)}`).join(', ')}`);
   const chunks = chunk(corpus.text, CHUNK_BYTES);
-  console.log(`      ${chunks.length} chunks of ~${CHUNK_BYTES} bytes; node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
+  console.log(`      ${chunks.length} chunks of ~${CHUNK_BYTES} bytes; ${machineLine()}`);
   const ours = await loadOurs();
   const results = {};
   const tables = [];

@@ -1,23 +1,20 @@
 // Tokenizer training benchmark: time to train an 8,192-token byte-level BPE vocabulary on 10 MB of
-// text with @llm/tokenizer-bpe's trainer (GPT-2 pre-tokenization pattern), against the naive
-// minbpe-style reference trainer timed on a small slice and extrapolated. Medians throughout.
+// text with @llm/tokenizer-bpe's trainer (GPT-2 pre-tokenization pattern), against the package's
+// naive minbpe-style reference trainer (`trainBpeReference`) timed on a small slice and
+// extrapolated. Medians throughout. Both trainers must learn the same merges: on that slice and on
+// the first 30 kB of tinyshakespeare (exit code 1 otherwise).
 //
 //   node benchmarks/tokenizer/train.mjs            full run (≈ 1 min on 2 cores)
 //   node benchmarks/tokenizer/train.mjs --quick    one run of each, no scaling table
 //
-// The trainer's TypeScript sources are bundled with esbuild into a temp directory (nothing is
-// written inside the repo). The corpus is tinyshakespeare (from ../shared/data, when present)
+// Our package is imported as '@llm/tokenizer-bpe' (build it first: npm run build --workspace
+// @llm/tokenizer-bpe). The corpus is tinyshakespeare (from ../shared/data, when present)
 // interleaved with seeded, generated pseudo-English; the exact make-up is printed.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { prng } from './corpus.mjs';
+import { readFileSync } from 'node:fs';
+import { GPT2_PATTERN, trainBpeReference, trainBpeWithMerges } from '@llm/tokenizer-bpe';
+import { machineLine, median, rng, sharedDataDir, sharedDataPath, timeRuns } from '@llm/kit';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const pkgDir = resolve(here, '../../packages/tokenizer-bpe');
-const shakespearePath = resolve(here, '../../../shared/data/tinyshakespeare.txt');
+const shakespearePath = sharedDataPath('tinyshakespeare.txt');
 const quick = process.argv.includes('--quick');
 
 const CORPUS_BYTES = 10_000_000;
@@ -26,37 +23,8 @@ const NAIVE_BYTES = 100_000;
 const NAIVE_MERGES = 300;
 const SHAKESPEARE_COPIES = 4;
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n) => n.toLocaleString('en-US');
 const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
-
-/** Bundles the trainer entry points from src/ to a temp .mjs and imports it. */
-async function loadTrainer() {
-  const dir = mkdtempSync(join(os.tmpdir(), 'llm-tokenizer-bench-'));
-  const outfile = join(dir, 'train.mjs');
-  await build({
-    stdin: {
-      contents:
-        "export { trainBpeWithMerges } from './src/train/train.ts';\n" +
-        "export { trainBpeNaive } from './src/train/naive.ts';\n" +
-        "export { GPT2_PATTERN } from './src/patterns.ts';\n",
-      resolveDir: pkgDir,
-      loader: 'ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outfile,
-    logLevel: 'warning',
-  });
-  try {
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 
 const ONSETS = [
   '',
@@ -105,7 +73,7 @@ const ACCENTED = ['é', 'è', 'à', 'ü', 'ö', 'ñ', 'ç', 'ø', 'å'];
  * numbers (1–4 digits), quotes and parentheses, paragraphs of 2–7 sentences.
  */
 function generatedText(bytes, seed) {
-  const rnd = prng(seed);
+  const rnd = rng(seed);
   const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
   const lexicon = [];
   for (let i = 0; i < 60_000; i++) {
@@ -172,7 +140,7 @@ function blocks(text) {
 
 /** Exactly CORPUS_BYTES of UTF-8 text, and a sentence saying what it is. */
 function buildCorpus() {
-  const shakespeare = existsSync(shakespearePath) ? readFileSync(shakespearePath, 'utf8') : null;
+  const shakespeare = shakespearePath !== null ? readFileSync(shakespearePath, 'utf8') : null;
   const shakeBytes = shakespeare ? Buffer.byteLength(shakespeare) * SHAKESPEARE_COPIES : 0;
   const gen = generatedText(CORPUS_BYTES - shakeBytes + 8192, 12345);
   const a = shakespeare ? blocks(shakespeare.repeat(SHAKESPEARE_COPIES)) : [];
@@ -216,7 +184,7 @@ function pieceStats(text, pattern) {
 }
 
 /** One training run; returns total ms, the pre-tokenize/count part, and the merge count. */
-function timeFast(trainBpeWithMerges, text, vocabSize) {
+function timeFast(text, vocabSize) {
   let mergeStart = 0;
   const t0 = performance.now();
   const r = trainBpeWithMerges(text, {
@@ -229,16 +197,19 @@ function timeFast(trainBpeWithMerges, text, vocabSize) {
   return { total, count: mergeStart - t0, merges: r.merges.length, result: r };
 }
 
+const sameMerges = (a, b) => JSON.stringify(a.merges) === JSON.stringify(b.merges);
+
 async function main() {
-  console.log(
-    `Tokenizer training benchmark — node ${process.version}, ${os.cpus().length} cores (${
-      os.cpus()[0]?.model ?? '?'
-    })`,
-  );
-  if (!existsSync(shakespearePath)) {
-    console.log(`NOTE: ${shakespearePath} is absent (no ../shared): the corpus is generated text only.`);
+  console.log(`Tokenizer training benchmark — ${machineLine()}`);
+  if (shakespearePath === null) {
+    console.log(`NOTE: tinyshakespeare.txt is absent from ${sharedDataDir()} (no ../shared): the corpus is generated text only.`);
+  } else {
+    const start = readFileSync(shakespearePath, 'utf8').slice(0, 30_000);
+    const fast = trainBpeWithMerges(start, { vocabSize: 556 });
+    const same = fast.merges.length === 300 && sameMerges(fast, trainBpeReference(start, { vocabSize: 556 }));
+    console.log(`trainBpe = trainBpeReference on the first 30 kB of tinyshakespeare, 300 merges: ${same ? 'yes' : 'NO'}`);
+    if (!same) process.exitCode = 1;
   }
-  const { trainBpeWithMerges, trainBpeNaive, GPT2_PATTERN } = await loadTrainer();
   const { text, what } = buildCorpus();
   console.log(`corpus: ${what}`);
   console.log(`        ${pieceStats(text, GPT2_PATTERN)}`);
@@ -250,10 +221,10 @@ async function main() {
 
   // Fast trainer, full job.
   const runs = [];
-  const first = timeFast(trainBpeWithMerges, text, VOCAB);
+  const first = timeFast(text, VOCAB);
   runs.push(first);
   const reps = quick || first.total > 20_000 ? 1 : 3;
-  for (let i = 1; i < reps; i++) runs.push(timeFast(trainBpeWithMerges, text, VOCAB));
+  for (let i = 1; i < reps; i++) runs.push(timeFast(text, VOCAB));
   const fastMs = median(runs.map((r) => r.total));
   const countMs = median(runs.map((r) => r.count));
   console.log(`trainBpe (heap + incremental pair counts), 10 MB → ${fmt(VOCAB)} tokens:`);
@@ -270,7 +241,7 @@ async function main() {
     console.log('\nscaling (1 run each, same 8,192 vocabulary):');
     for (const frac of [0.25, 0.5]) {
       const slice = text.slice(0, Math.floor(text.length * frac));
-      const r = timeFast(trainBpeWithMerges, slice, VOCAB);
+      const r = timeFast(slice, VOCAB);
       console.log(
         `  ${(frac * 10).toFixed(1)} MB: ${secs(r.total)}  (pre-tokenize + count ${secs(
           r.count,
@@ -282,18 +253,13 @@ async function main() {
 
   // Naive reference on a slice, then extrapolated.
   const slice = Buffer.from(text).subarray(0, NAIVE_BYTES).toString('utf8');
-  const naiveRuns = [];
   let naive;
-  for (let i = 0; i < (quick ? 1 : 3); i++) {
-    const t0 = performance.now();
-    naive = trainBpeNaive(slice, { vocabSize: 256 + NAIVE_MERGES });
-    naiveRuns.push(performance.now() - t0);
-  }
-  const naiveMs = median(naiveRuns);
-  const fastSlice = timeFast(trainBpeWithMerges, slice, 256 + NAIVE_MERGES);
-  const same = JSON.stringify(naive.merges) === JSON.stringify(fastSlice.result.merges);
+  const { median: naiveMs, times: naiveRuns } = timeRuns(() => (naive = trainBpeReference(slice, { vocabSize: 256 + NAIVE_MERGES })), { reps: quick ? 1 : 3 });
+  const fastSlice = timeFast(slice, 256 + NAIVE_MERGES);
+  const same = sameMerges(naive, fastSlice.result);
+  if (!same) process.exitCode = 1;
   const factor = (CORPUS_BYTES / NAIVE_BYTES) * ((VOCAB - 256) / NAIVE_MERGES);
-  console.log(`\ntrainBpeNaive (minbpe-style: recount every pair over every piece on every merge):`);
+  console.log(`\ntrainBpeReference (minbpe-style: recount every pair over every piece on every merge):`);
   console.log(
     `  measured: first ${fmt(NAIVE_BYTES)} bytes, ${NAIVE_MERGES} merges: ${secs(naiveMs)} (median of ${
       naiveRuns.length

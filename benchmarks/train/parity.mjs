@@ -7,13 +7,18 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { sharedDataDir, sharedDataPath } from '@llm/kit';
 import { findTorchPython } from '../lib/torch.mjs';
 import { tf, initBackend, writeSafetensors } from '@llm/tensor-gpu';
 import { TransformerLM } from '@llm/transformer';
 import { resolveTokenizer, writeTokenShard, TokenShard, splitTokens, train } from '@llm/train';
 import { Rng } from '@llm/tensor-gpu';
 const here = fileURLToPath(new URL('.', import.meta.url));
-const corpus = join(here, '../../../shared/data/tinyshakespeare.txt');
+const corpus = sharedDataPath('tinyshakespeare.txt');
+if (corpus === null) {
+  console.log(`Tiny Shakespeare not found in ${sharedDataDir()} (../shared/data, or LLM_SHARED_DATA): nothing to compare.`);
+  process.exit(0);
+}
 const PY = findTorchPython();
 if (!PY) {
   console.log('PyTorch not installed (apt-get install python3-torch libopenblas0-pthread): nothing to compare.');

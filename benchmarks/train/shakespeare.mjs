@@ -15,10 +15,10 @@
 // (nn.GELU()), nanoGPT's character vocabulary (the 65 distinct characters; `--vocab byte` for the
 // 256-byte one), eval_iters 20, first 90% train / last 10% val.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import os from 'node:os';
+import { machineLine, median, sharedDataDir, sharedDataPath } from '@llm/kit';
 import { findTorchPython } from '../lib/torch.mjs';
 import { initBackend } from '@llm/tensor-gpu';
 import { TransformerLM, summarize } from '@llm/transformer';
@@ -31,16 +31,15 @@ const seed = args.includes('--seed') ? Number(args[args.indexOf('--seed') + 1]) 
 const unscaled = args.includes('--unscaled-init'); // residual projections at std 0.02 instead of 0.02/√(2·n_layer)
 const iters = args.includes('--iters') ? Number(args[args.indexOf('--iters') + 1]) : 2000;
 const here = fileURLToPath(new URL('.', import.meta.url));
-const corpus = join(here, '../../../shared/data/tinyshakespeare.txt');
+const corpus = sharedDataPath('tinyshakespeare.txt');
 const outDir = join(here, '../results/train-shakespeare');
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-if (!existsSync(corpus)) {
-  console.log(`Tiny Shakespeare not found at ${corpus}: this benchmark needs ../shared/data (present on CI and developer machines, not in a fresh clone). Nothing measured.`);
+if (corpus === null) {
+  console.log(`Tiny Shakespeare not found in ${sharedDataDir()}: this benchmark needs ../shared/data (present on CI and developer machines, not in a fresh clone; LLM_SHARED_DATA names another folder). Nothing measured.`);
   process.exit(0);
 }
 const info = await initBackend({ log: false });
-const machine = `${os.cpus().length}× ${os.cpus()[0]?.model.trim()}, Node ${process.version}, backend ${info.backend}`;
+const machine = machineLine(`backend ${info.backend}`);
 console.log(`# @llm/train benchmark — ${machine}\n`);
 mkdirSync(outDir, { recursive: true });
 const vocab = args.includes('--vocab') ? args[args.indexOf('--vocab') + 1] : 'char';
@@ -93,8 +92,8 @@ for (let r = 0; r < 3; r++) {
 const ratio = PY ? median(rounds.map((x) => x.ours / x.torch)) : null;
 results.speed = { rounds, oursMs: median(rounds.map((x) => x.ours)), torchMs: PY ? median(rounds.map((x) => x.torch)) : null, ratio };
 console.log(`  median: @llm/train ${results.speed.oursMs.toFixed(0)} ms/iter${PY ? ` · PyTorch ${results.speed.torchMs.toFixed(0)} ms/iter · ours ÷ PyTorch ${ratio.toFixed(2)}` : ''}`);
-const baseline = join(here, '../../../shared/data/tinyshakespeare.nanogpt-baseline.txt');
-if (existsSync(baseline)) console.log(`  (nanoGPT itself, measured earlier on a quiet machine: ${readFileSync(baseline, 'utf8').match(/median (\d+) ms\/iter/)?.[1] ?? '?'} ms/iter — see ${baseline})`);
+const baseline = sharedDataPath('tinyshakespeare.nanogpt-baseline.txt');
+if (baseline !== null) console.log(`  (nanoGPT itself, measured earlier on a quiet machine: ${readFileSync(baseline, 'utf8').match(/median (\d+) ms\/iter/)?.[1] ?? '?'} ms/iter — see ${baseline})`);
 }
 
 if (!speedOnly) {

@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import os from 'node:os';
+import { machineLine, median, timeRuns } from '@llm/kit';
 import { findTorchPython } from '../lib/torch.mjs';
 import { tf, initBackend, crossEntropy } from '@llm/tensor-gpu';
 import { TransformerLM, countParameters, formatCount } from '@llm/transformer';
@@ -21,7 +21,6 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const jsonPath = args.includes('--json') ? args[args.indexOf('--json') + 1] : null;
 const REPS = quick ? 3 : 9;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const TRAIN_SHAPES = [
   { name: 'nanoGPT CPU (L4 H4 C128, T64, B12, V65)', vocab: 65, n_layer: 4, n_head: 4, n_embd: 128, block: 64, batch: 12 },
@@ -30,10 +29,17 @@ const TRAIN_SHAPES = [
 const DECODE = { vocab: 65, n_layer: 4, n_head: 4, n_embd: 128, prompt: 64, new: quick ? 96 : 256 };
 
 const info = await initBackend({ log: false });
-const machine = `${os.cpus().length}× ${os.cpus()[0]?.model.trim()}, Node ${process.version}, backend ${info.backend}`;
+const machine = machineLine(`backend ${info.backend}`);
 console.log(`# @llm/transformer benchmark — ${machine}${quick ? ' (quick)' : ''}\n`);
 
 const ids = (B, T, V, seed) => tf.tidy(() => tf.randomUniform([B, T], 0, V, 'float32', seed).floor().cast('int32'));
+
+/** One forward + backward of `loss` over `vars`, read back; returns the tensors to dispose. */
+function fwdBwd(loss, vars) {
+  const { value, grads } = tf.variableGrads(loss, vars);
+  value.dataSync();
+  return [value, ...Object.values(grads)];
+}
 
 /** Median ms of one forward+backward (all weights) of @llm/transformer (GPT-2 family, bias=False as nanoGPT). */
 function timeOurs(s) {
@@ -43,19 +49,11 @@ function timeOurs(s) {
   const inp = x.slice([0, 0], [s.batch, s.block]);
   const tgt = x.slice([0, 1], [s.batch, s.block]);
   const vars = model.trainableParameters().map(([, v]) => v);
-  const times = [];
-  for (let r = 0; r < reps + 2; r++) {
-    const t0 = performance.now();
-    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(inp), tgt), vars);
-    value.dataSync();
-    const dt = performance.now() - t0;
-    tf.dispose([value, ...Object.values(grads)]);
-    if (r >= 2) times.push(dt);
-  }
+  const { median: ms } = timeRuns(() => fwdBwd(() => crossEntropy(model.forward(inp), tgt), vars), { reps, warmup: 2, after: tf.dispose });
   const params = countParameters(model);
   tf.dispose([x, inp, tgt]);
   model.dispose();
-  return { ms: median(times), params };
+  return { ms, params };
 }
 
 /** The same with benchmarks/tensor/gpt.mjs (hand-written minimal nanoGPT on the same ops). */
@@ -66,18 +64,10 @@ function timeMinimal(s) {
   const x = ids(s.batch, s.block + 1, s.vocab, 1);
   const inp = x.slice([0, 0], [s.batch, s.block]);
   const tgt = x.slice([0, 1], [s.batch, s.block]);
-  const names = Object.keys(w);
-  const times = [];
-  for (let r = 0; r < reps + 2; r++) {
-    const t0 = performance.now();
-    const { value, grads } = tf.variableGrads(() => lossFn(w, cfg, inp, tgt, 'tensor-gpu'), names.map((n) => w[n]));
-    value.dataSync();
-    const dt = performance.now() - t0;
-    tf.dispose([value, ...Object.values(grads)]);
-    if (r >= 2) times.push(dt);
-  }
-  tf.dispose([x, inp, tgt, ...Object.values(w)]);
-  return median(times);
+  const vars = Object.values(w);
+  const { median: ms } = timeRuns(() => fwdBwd(() => lossFn(w, cfg, inp, tgt, 'tensor-gpu'), vars), { reps, warmup: 2, after: tf.dispose });
+  tf.dispose([x, inp, tgt, ...vars]);
+  return ms;
 }
 
 /** Greedy decode of `new` tokens after a `prompt`-token prompt; per-step ms, with or without cache. */

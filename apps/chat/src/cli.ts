@@ -1,7 +1,8 @@
 /**
  * `llm-chat`: chat with a checkpoint in the terminal.
  *
- *   llm-chat --checkpoint out/sft/best [--template chatml|tokenizer_config.json] [--system "Be brief."]
+ *   llm-chat                           # the model the last llm-train / npm start run wrote under out/
+ *   llm-chat --checkpoint out/sft/best [--template chatml|checkpoint|tokenizer_config.json|chat_template.jinja] [--system "Be brief."]
  *            [--temperature 0.7 --top-k 40 --top-p 0.95 --min-p 0 --seed 1 --max-tokens 200]
  *
  * Type a message and press enter; `/reset` clears the conversation, `/exit` (or Ctrl-D) quits.
@@ -13,10 +14,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
-import { loadModel, summarize, TransformerError } from '@llm/transformer';
-import { resolveTokenizer, chatmlTemplate, loadHfChatTemplate, TrainError, type ChatTemplate } from '@llm/train';
+import { findModelDir, loadModel, summarize, TransformerError } from '@llm/transformer';
+import { Tokenizer, TokenizerError, chatmlTemplate, loadChatTemplate, loadTokenizer, trainBpeSync, type ChatTemplate } from '@llm/tokenizer-bpe';
 import { SampleError } from '@llm/sample';
-import { ChatSession } from './chat.js';
+import { ChatSession, ChatTurnError } from './chat.js';
 
 class ChatCliError extends Error {
   constructor(message: string, readonly exitCode: 1 | 2) {
@@ -33,9 +34,9 @@ const num = (min: number, max: number, int = false) => (v: string) => {
 export function program(): Command {
   return new Command('llm-chat')
     .description('Chat with an llm-ts checkpoint in the terminal (streaming).')
-    .option('--checkpoint <dir>', 'checkpoint directory (config.json + model.safetensors + tokenizer.json)', 'out/sft/best')
+    .option('--checkpoint <dir>', 'checkpoint directory (config.json + model.safetensors + tokenizer.json), or a run folder: its newest best/ or checkpoint/', 'out')
     .option('--tokenizer <file>', 'tokenizer file or "byte" (default <checkpoint>/tokenizer.json)')
-    .option('--template <t>', '"chatml" or an HF tokenizer_config.json with a chat_template', 'chatml')
+    .option('--template <t>', '"chatml", or the chat template of an HF checkpoint directory, tokenizer_config.json or chat_template.jinja', 'chatml')
     .option('--system <text>', 'system message')
     .option('--temperature <n>', 'sampling temperature (0 = greedy)', num(0, 10), 0.7)
     .option('--top-k <n>', 'keep the k most likely tokens (0 = off)', num(0, 1e9, true), 40)
@@ -43,15 +44,35 @@ export function program(): Command {
     .option('--min-p <n>', 'min-p threshold (0 = off)', num(0, 1), 0)
     .option('--repetition-penalty <n>', 'HF repetition penalty (1 = off)', num(1e-6, 100), 1)
     .option('--seed <n>', 'sampling seed', num(0, 2 ** 31, true), 1)
-    .option('--max-tokens <n>', 'longest reply in tokens', num(1, 1e6, true), 256)
+    .option('--max-tokens <n>', "longest reply in tokens (default 256; a reply also ends when the model's context is full)", num(1, 1e6, true))
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
 }
 
 async function loadTemplate(spec: string): Promise<ChatTemplate> {
   if (spec === 'chatml') return chatmlTemplate();
-  if (!(await stat(spec).catch(() => null))?.isFile()) throw new ChatCliError(`--template must be "chatml" or an existing tokenizer_config.json, got ${spec}`, 2);
-  return loadHfChatTemplate(spec);
+  if (!(await stat(spec).catch(() => null))) throw new ChatCliError(`--template must be "chatml" or an existing tokenizer_config.json, chat_template.jinja or checkpoint directory, got ${spec}`, 2);
+  return loadChatTemplate(spec);
+}
+
+/** "byte" (the 256 byte tokens: a BPE with no merges) or a tokenizer file. */
+async function loadTokenizerSpec(spec: string): Promise<Tokenizer> {
+  return new Tokenizer(spec === 'byte' ? trainBpeSync('', { vocabSize: 256, name: 'byte' }) : await loadTokenizer(spec));
+}
+
+/** One turn: the streamed reply, or one line saying why the message cannot be answered. */
+async function answer(session: ChatSession, msg: string, out: NodeJS.WritableStream, say: (m: string) => void): Promise<void> {
+  const reply = session.reply(msg);
+  let piece: IteratorResult<string>;
+  try {
+    piece = await reply.next(); // a message that cannot fit is refused here, before anything is printed
+  } catch (e) {
+    if (e instanceof ChatTurnError) return say(e.message);
+    throw e;
+  }
+  out.write('assistant> ');
+  for (; !piece.done; piece = await reply.next()) out.write(piece.value);
+  out.write('\n');
 }
 
 export async function main(argv: readonly string[], io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; error: NodeJS.WritableStream } = { input: process.stdin, output: process.stdout, error: process.stderr }): Promise<number> {
@@ -60,26 +81,30 @@ export async function main(argv: readonly string[], io: { input: NodeJS.Readable
     const cmd = program();
     await cmd.parseAsync([...argv], { from: 'user' });
     const o = cmd.opts();
-    const dir = o.checkpoint as string;
     const template = await loadTemplate(o.template as string);
     await initBackend({ log: false });
+    const dir = await findModelDir(o.checkpoint as string).catch((e: unknown) => {
+      throw new ChatCliError((e as Error).message, 1);
+    });
     const model = await loadModel(dir).catch((e: unknown) => {
       throw new ChatCliError(`cannot load checkpoint ${dir}: ${(e as Error).message}`, 1);
     });
-    const tok = await resolveTokenizer((o.tokenizer as string | undefined) ?? join(dir, 'tokenizer.json')).catch((e: unknown) => {
+    const tokenizer = await loadTokenizerSpec((o.tokenizer as string | undefined) ?? join(dir, 'tokenizer.json')).catch((e: unknown) => {
       throw new ChatCliError(`cannot load the tokenizer: ${(e as Error).message} (pass --tokenizer)`, 1);
     });
-    if (tok.tokenizer.vocabSize > model.config.vocabSize) throw new ChatCliError(`the tokenizer has ${tok.tokenizer.vocabSize} symbols, the model ${model.config.vocabSize}: pass the tokenizer the model was trained with`, 1);
+    if (tokenizer.vocabSize > model.config.vocabSize) throw new ChatCliError(`the tokenizer has ${tokenizer.vocabSize} symbols, the model ${model.config.vocabSize}: pass the tokenizer the model was trained with`, 1);
     const session = new ChatSession({
       model,
-      tokenizer: tok.tokenizer,
+      tokenizer,
       template,
       ...(o.system ? { system: o.system as string } : {}),
       sampling: { temperature: o.temperature, topK: o.topK, topP: o.topP, minP: o.minP, repetitionPenalty: o.repetitionPenalty, seed: o.seed },
-      maxTokens: Math.min(o.maxTokens as number, model.config.blockSize - 1),
+      ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens as number } : {}),
     });
     const tty = Boolean((io.input as NodeJS.ReadStream).isTTY);
-    io.error.write(`${summarize(model)}\n/reset clears the conversation, /exit quits.\n`);
+    const context = model.config.blockSize;
+    const limit = session.maxTokens > session.reserve ? ` · replies up to ${session.maxTokens} tokens, cut short when the ${context}-token context is full` : '';
+    io.error.write(`${dir}: ${summarize(model)}${limit}\n/reset clears the conversation, /exit quits.\n`);
     const rl = createInterface({ input: io.input, ...(tty ? { output: io.output, prompt: 'you> ' } : {}), terminal: tty });
     if (tty) rl.prompt();
     for await (const line of rl) {
@@ -89,9 +114,7 @@ export async function main(argv: readonly string[], io: { input: NodeJS.Readable
         session.reset();
         io.output.write('(conversation cleared)\n');
       } else if (msg) {
-        io.output.write('assistant> ');
-        for await (const piece of session.reply(msg)) io.output.write(piece);
-        io.output.write('\n');
+        await answer(session, msg, io.output, say);
       }
       if (tty) rl.prompt();
     }
@@ -108,7 +131,7 @@ export async function main(argv: readonly string[], io: { input: NodeJS.Readable
       say(e.message);
       return e.exitCode;
     }
-    if (e instanceof TrainError || e instanceof TransformerError || e instanceof SampleError) {
+    if (e instanceof TokenizerError || e instanceof TransformerError || e instanceof SampleError) {
       say(e.message);
       return 1;
     }

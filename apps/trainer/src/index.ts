@@ -1,3 +1,2 @@
 // The llm-train app's modules, for tests and embedding (the app is not published).
 export { main, program } from './cli.js';
-export { generateText, pickToken, type GenerateOptions } from './generate.js';

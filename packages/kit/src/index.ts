@@ -1,1 +1,13 @@
-export {};
+// @llm/kit — what the tests and benchmarks of llm-ts share (private; a devDependency only, and
+// it depends on no @llm package, so even @llm/tensor-gpu's tests can use it).
+
+// Tests: seeded data, tolerances, error assertions.
+export { rng, randomArray, randomInts } from './rng.js';
+export { maxAbsDiff, maxScaledError } from './compare.js';
+export { expectError, expectErrorAsync, type ErrorClass, type MessageMatch } from './expect-error.js';
+
+// Benchmarks: medians, timing, the machine line, data outside the repo.
+export { median } from './median.js';
+export { timeRuns, type TimeRunsOptions } from './time-runs.js';
+export { machineLine } from './machine-line.js';
+export { sharedDataDir, sharedDataPath } from './shared-data.js';

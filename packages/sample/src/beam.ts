@@ -7,23 +7,24 @@
  *   const { sequences, scores } = beamSearch(model, promptIds, { numBeams: 4, maxNewTokens: 20, numReturnSequences: 2 });
  *
  * earlyStopping: true stops once numBeams hypotheses are finished; false (default) also stops when
- * no running beam can still beat the worst finished one (HF's heuristic, at the current length).
+ * no running beam can still beat the worst finished one (HF's heuristic, at the current length);
+ * HF's "never" is treated as false. Options resolve through the one GenerationConfig (config.ts),
+ * so a checkpoint's num_beams / length_penalty / early_stopping / eos ids apply unless overridden;
+ * sampling settings (temperature, top-k, …) do not apply to beam search.
  */
 import { tf } from '@llm/tensor-gpu';
 import { SampleError } from './errors.js';
 import type { CacheLike, CausalLMLike } from './model.js';
-import { buildProcessors, type SamplingOptions } from './processors/chain.js';
+import { generationConfigFor, tokenBudget, type GenerationOptions } from './config.js';
+import { buildProcessors } from './processors/chain.js';
+import { checkPrompt } from './prompt.js';
 import { logSoftmax } from './sampling.js';
 
-export interface BeamSearchOptions extends Pick<SamplingOptions, 'repetitionPenalty' | 'noRepeatNgramSize' | 'badWords' | 'logitBias'> {
-  numBeams: number;
-  maxNewTokens?: number;
-  /** Exponent of the length normalisation (HF: > 0 favours longer sequences). Default 1. */
-  lengthPenalty?: number;
-  earlyStopping?: boolean;
-  numReturnSequences?: number;
-  eosTokenId?: number | readonly number[] | null;
-}
+/** The GenerationConfig options beam search reads (config.ts: defaults, checks, precedence). */
+export type BeamSearchOptions = Pick<
+  GenerationOptions,
+  'numBeams' | 'maxNewTokens' | 'maxLength' | 'lengthPenalty' | 'earlyStopping' | 'numReturnSequences' | 'eosTokenId' | 'repetitionPenalty' | 'noRepeatNgramSize' | 'badWords' | 'logitBias'
+>;
 
 export interface BeamSearchResult {
   /** Generated ids (prompt excluded; a final EOS included), best first. */
@@ -37,19 +38,14 @@ interface Hyp {
   score: number;
 }
 
-export function beamSearch(model: CausalLMLike, prompt: readonly number[], opts: BeamSearchOptions): BeamSearchResult {
-  const nb = opts.numBeams;
-  const maxNew = opts.maxNewTokens ?? 64;
-  const lp = opts.lengthPenalty ?? 1;
-  const nRet = opts.numReturnSequences ?? 1;
-  if (!Number.isInteger(nb) || nb < 1) throw new SampleError('INVALID_ARGUMENT', `numBeams must be a positive integer, got ${nb}.`);
-  if (!Number.isInteger(nRet) || nRet < 1 || nRet > nb) throw new SampleError('INVALID_ARGUMENT', `numReturnSequences must be in [1, numBeams = ${nb}], got ${nRet}.`);
-  if (prompt.length === 0 || prompt.length >= model.config.blockSize) throw new SampleError('INVALID_ARGUMENT', `the prompt must have 1 to ${model.config.blockSize - 1} tokens, got ${prompt.length}.`);
-  const eosOpt = opts.eosTokenId === undefined ? model.config.eosTokenId ?? null : opts.eosTokenId;
-  const eos = new Set<number>(eosOpt === null ? [] : typeof eosOpt === 'number' ? [eosOpt] : eosOpt);
-  const chain = buildProcessors({ ...opts, temperature: 1 });
+export function beamSearch(model: CausalLMLike, prompt: readonly number[], opts: BeamSearchOptions = {}): BeamSearchResult {
+  const cfg = generationConfigFor(model, opts);
+  const { numBeams: nb, lengthPenalty: lp, numReturnSequences: nRet } = cfg;
+  checkPrompt(model.config, prompt, 0);
+  const eos = new Set(cfg.eosTokenId);
+  const chain = buildProcessors({ repetitionPenalty: cfg.repetitionPenalty, noRepeatNgramSize: cfg.noRepeatNgramSize, badWords: cfg.badWords, logitBias: cfg.logitBias });
   const V = model.config.vocabSize;
-  const steps = Math.min(maxNew, model.config.blockSize - prompt.length);
+  const steps = tokenBudget(cfg, prompt.length, model.config.blockSize);
   const cache = model.createCache(nb, prompt.length + steps);
   if (!cache.reorder) throw new SampleError('INVALID_ARGUMENT', 'beam search needs a cache with reorder().');
   let beams: Hyp[] = Array.from({ length: nb }, (_, i) => ({ ids: [], score: i === 0 ? 0 : -Infinity })); // only beam 0 is live at first
@@ -84,7 +80,7 @@ export function beamSearch(model: CausalLMLike, prompt: readonly number[], opts:
       }
       const curLen = step + 1;
       const bestRunning = next.length ? next[0]!.sum / curLen ** lp : -Infinity;
-      const done = finished.length >= nb && (opts.earlyStopping === true || worstFinished() >= bestRunning);
+      const done = finished.length >= nb && (cfg.earlyStopping === true || worstFinished() >= bestRunning);
       beams = next.map((c) => ({ ids: [...beams[c.beam]!.ids, c.id], score: c.sum }));
       while (beams.length < nb) beams.push({ ids: [], score: -Infinity });
       if (done || next.length === 0 || step === steps - 1) break;

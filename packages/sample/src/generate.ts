@@ -2,7 +2,9 @@
  * The generation loop over any CausalLM: prefill the (left-padded) prompts once, then one token
  * per step from the KV cache; the sampler chain (processors → greedy or seeded sampling) runs on
  * the host per row. Stops on max new tokens, EOS ids, stop token ids, stop strings (matched on
- * decoded text across token boundaries), a finished constraint, or an AbortSignal.
+ * decoded text across token boundaries), a finished constraint, or an AbortSignal. Options are
+ * resolved once per call against the model's defaults (config.ts: explicit > generation_config >
+ * library); prompt ids are checked on the host once per prompt (prompt.ts).
  *
  *   const { sequences } = generate(model, [promptIds], { maxNewTokens: 50, temperature: 0.8, topK: 40, seed: 1 });
  *   for await (const { token, text } of stream(model, promptIds, { tokenizer, maxNewTokens: 50 })) process.stdout.write(text);
@@ -13,25 +15,18 @@ import { tf } from '@llm/tensor-gpu';
 import { SampleError } from './errors.js';
 import type { CausalLMLike, CacheLike, TokenizerLike } from './model.js';
 import type { Constraint, LogitsProcessor } from './types.js';
-import { buildProcessors, type SamplingOptions } from './processors/chain.js';
+import { generationConfigFor, isGreedy, tokenBudget, type GenerationConfig, type GenerationOptions } from './config.js';
+import { buildProcessors } from './processors/chain.js';
+import { checkPrompt, normalisePrompts } from './prompt.js';
 import { argmax, sampleToken } from './sampling.js';
 import { rowRng } from './rng.js';
 
 export type FinishReason = 'eos' | 'stop' | 'length' | 'constraint' | 'aborted';
 
-export interface GenerateOptions extends SamplingOptions {
-  /** Tokens to generate at most per row. Default 256. */
-  maxNewTokens?: number;
-  /** End-of-sequence id(s): generation stops after emitting one (it is kept in the output). Default the model's eosTokenId. */
-  eosTokenId?: number | readonly number[] | null;
-  /** More ids that stop generation (kept in the output). */
-  stopTokenIds?: readonly number[];
-  /** Stop when the decoded output contains one of these (needs `tokenizer`); `texts` are cut before it. */
-  stopStrings?: readonly string[];
+/** The GenerationConfig options (config.ts: defaults, checks, precedence) and what one call runs with. */
+export interface GenerateOptions extends GenerationOptions {
   /** For stop strings, texts and streaming. */
   tokenizer?: TokenizerLike;
-  /** Seed of sampling (row b uses a stream derived from seed and b). Default 0. */
-  seed?: number;
   /** Extra processors appended after the built-in chain. */
   processors?: readonly LogitsProcessor[];
   /** Masks tokens so the output matches (regex, JSON schema). */
@@ -60,15 +55,16 @@ export interface StepEvent {
 /** Generate for one or several prompts (batched, left-padded). */
 export function generate(model: CausalLMLike, prompts: readonly number[] | readonly (readonly number[])[], opts: GenerateOptions = {}): GenerateResult {
   const rows = normalisePrompts(prompts);
+  const cfg = generationConfigFor(model, opts);
   const sequences: number[][] = rows.map(() => []);
   const finishReasons: FinishReason[] = rows.map(() => 'length');
   const texts: string[] | null = opts.tokenizer ? rows.map(() => '') : null;
-  for (const ev of steps(model, rows, opts)) {
+  for (const ev of steps(model, rows, cfg, opts)) {
     if (ev.token !== null) sequences[ev.row]!.push(ev.token);
     if (texts) texts[ev.row] += ev.text;
     if (ev.finish) finishReasons[ev.row] = ev.finish;
   }
-  if (texts && opts.stopStrings?.length) texts.forEach((t, b) => (texts[b] = cutAtStop(t, opts.stopStrings!)));
+  if (texts && cfg.stopStrings.length) texts.forEach((t, b) => (texts[b] = cutAtStop(t, cfg.stopStrings)));
   return { sequences, finishReasons, texts };
 }
 
@@ -78,9 +74,10 @@ export function generate(model: CausalLMLike, prompts: readonly number[] | reado
  * known not to be, and the stop string itself is never emitted. The last event has `finish` set.
  */
 export async function* stream(model: CausalLMLike, prompt: readonly number[], opts: GenerateOptions = {}): AsyncGenerator<{ token: number | null; text: string; finish: FinishReason | null }> {
-  const stops = opts.stopStrings ?? [];
+  const cfg = generationConfigFor(model, opts);
+  const stops = cfg.stopStrings;
   let held = ''; // text that could still turn out to be the start of a stop string
-  for (const ev of steps(model, [Array.from(prompt)], opts)) {
+  for (const ev of steps(model, [Array.from(prompt)], cfg, opts)) {
     held += ev.text;
     const cut = stops.length ? cutAtStop(held, stops) : held;
     let out: string;
@@ -97,27 +94,31 @@ export async function* stream(model: CausalLMLike, prompt: readonly number[], op
   }
 }
 
-/** The step engine both generate and stream run. */
-function* steps(model: CausalLMLike, prompts: number[][], opts: GenerateOptions): Generator<StepEvent> {
-  const o = checkOptions(model, prompts, opts);
+/** The step engine both generate and stream run, on the config they resolved. */
+function* steps(model: CausalLMLike, prompts: number[][], cfg: GenerationConfig, opts: GenerateOptions): Generator<StepEvent> {
+  prompts.forEach((p, b) => checkPrompt(model.config, p, b));
+  if (cfg.stopStrings.length && !opts.tokenizer) throw new SampleError('INVALID_ARGUMENT', 'stopStrings need a tokenizer (to decode the output).');
   const B = prompts.length;
   const P = Math.max(...prompts.map((p) => p.length));
   const V = model.config.vocabSize;
-  const chain = [...buildProcessors(opts), ...(opts.processors ?? [])];
-  const greedy = (opts.temperature ?? 1) === 0;
-  const rngs = prompts.map((_, b) => rowRng(opts.seed ?? 0, b));
+  const chain = [...buildProcessors(cfg), ...(opts.processors ?? [])];
+  const greedy = isGreedy(cfg);
+  const rngs = prompts.map((_, b) => rowRng(cfg.seed, b));
   const ctx = prompts.map((p) => ({ ids: [...p], promptLength: p.length }));
-  const budget = prompts.map((p) => Math.min(o.maxNewTokens, model.config.blockSize - p.length));
+  const budget = prompts.map((p, b) => tokenBudget(cfg, p.length, model.config.blockSize, b));
+  const maxNew = Math.max(...budget);
+  const eos = new Set(cfg.eosTokenId);
+  const stopIds = new Set(cfg.stopTokenIds);
   const decoders = opts.tokenizer ? prompts.map(() => opts.tokenizer!.decoder()) : null;
   const tails = prompts.map(() => '');
   const cstate = prompts.map(() => opts.constraint?.start());
   const done = prompts.map(() => false);
-  const cache: CacheLike = model.createCache(B, P + o.maxNewTokens);
+  const cache: CacheLike = model.createCache(B, P + maxNew);
   try {
     const padded = prompts.map((p) => [...new Array<number>(P - p.length).fill(0), ...p]);
     const mask = prompts.map((p) => [...new Array<number>(P - p.length).fill(0), ...p.map(() => 1)]);
     let logits = forwardLast(model, padded, mask, cache); // [B·V] host
-    for (let step = 0; step < o.maxNewTokens && done.some((d) => !d); step++) {
+    for (let step = 0; step < maxNew && done.some((d) => !d); step++) {
       const next = new Array<number>(B).fill(0);
       const live = new Array<number>(B).fill(0);
       for (let b = 0; b < B; b++) {
@@ -136,9 +137,9 @@ function* steps(model: CausalLMLike, prompts: number[][], opts: GenerateOptions)
         if (opts.constraint) cstate[b] = opts.constraint.advance(cstate[b], id);
         const text = decoders ? decoders[b]!.push(id) : '';
         let finish: FinishReason | null = null;
-        if (o.eos.has(id)) finish = 'eos';
-        else if (o.stopIds.has(id)) finish = 'stop';
-        else if (opts.stopStrings?.length && decoders && hitsStop((tails[b] += text), opts.stopStrings)) finish = 'stop';
+        if (eos.has(id)) finish = 'eos';
+        else if (stopIds.has(id)) finish = 'stop';
+        else if (cfg.stopStrings.length && decoders && hitsStop((tails[b] += text), cfg.stopStrings)) finish = 'stop';
         else if (opts.constraint?.isFinished(cstate[b])) finish = 'constraint';
         else if (ctx[b]!.ids.length - ctx[b]!.promptLength >= budget[b]!) finish = 'length';
         if (tails[b]!.length > 256) tails[b] = tails[b]!.slice(-128);
@@ -166,33 +167,6 @@ function forwardLast(model: CausalLMLike, ids: number[][], mask: number[][], cac
     const logits = model.forward(x, { cache, logitsToKeep: 1, ...(allReal ? {} : { attentionMask: mask }) }); // [B, 1, V]
     return Float32Array.from(logits.dataSync());
   });
-}
-
-interface Checked {
-  maxNewTokens: number;
-  eos: Set<number>;
-  stopIds: Set<number>;
-}
-
-function checkOptions(model: CausalLMLike, prompts: number[][], opts: GenerateOptions): Checked {
-  const maxNewTokens = opts.maxNewTokens ?? 256;
-  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new SampleError('INVALID_ARGUMENT', `maxNewTokens must be a positive integer, got ${maxNewTokens}.`);
-  const V = model.config.vocabSize;
-  prompts.forEach((p, b) => {
-    if (p.length === 0) throw new SampleError('INVALID_ARGUMENT', `prompt ${b} is empty: give at least one token (e.g. a BOS id).`);
-    const bad = p.find((id) => !Number.isInteger(id) || id < 0 || id >= V);
-    if (bad !== undefined) throw new SampleError('INVALID_ARGUMENT', `prompt ${b} has token id ${bad}, outside the vocabulary [0, ${V}).`);
-    if (p.length >= model.config.blockSize) throw new SampleError('INVALID_ARGUMENT', `prompt ${b} has ${p.length} tokens; the model's context is ${model.config.blockSize}, leaving no room to generate. Trim the prompt.`);
-  });
-  if (opts.stopStrings?.length && !opts.tokenizer) throw new SampleError('INVALID_ARGUMENT', 'stopStrings need a tokenizer (to decode the output).');
-  const eosOpt = opts.eosTokenId === undefined ? model.config.eosTokenId ?? null : opts.eosTokenId;
-  const eos = new Set<number>(eosOpt === null ? [] : typeof eosOpt === 'number' ? [eosOpt] : eosOpt);
-  return { maxNewTokens, eos, stopIds: new Set(opts.stopTokenIds ?? []) };
-}
-
-function normalisePrompts(prompts: readonly number[] | readonly (readonly number[])[]): number[][] {
-  if (prompts.length === 0) throw new SampleError('INVALID_ARGUMENT', 'no prompt given.');
-  return typeof prompts[0] === 'number' ? [Array.from(prompts as readonly number[])] : (prompts as readonly (readonly number[])[]).map((p) => Array.from(p));
 }
 
 const hitsStop = (text: string, stops: readonly string[]) => stops.some((s) => s.length > 0 && text.includes(s));

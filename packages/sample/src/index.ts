@@ -3,6 +3,15 @@
 // Public surface (named exports only).
 export { SampleError, type SampleErrorCode } from './errors.js';
 export type { CausalLMLike, CacheLike, TokenizerLike } from './model.js';
+export {
+  resolveGenerationConfig,
+  generationConfigFor,
+  modelGenerationDefaults,
+  GENERATION_DEFAULTS,
+  type GenerationConfig,
+  type GenerationOptions,
+  type ModelGenerationDefaults,
+} from './config.js';
 export type { LogitsProcessor, SampleContext, Constraint, TokenVocab } from './types.js';
 export * from './processors/index.js';
 export { argmax, softmax, logSoftmax, sampleToken } from './sampling.js';

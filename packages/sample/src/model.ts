@@ -7,6 +7,7 @@
  *   const logits = model.forward(ids, { cache, logitsToKeep: 1 });   // [B, 1, V]
  */
 import type { tf } from '@llm/tensor-gpu';
+import type { ModelGenerationDefaults } from './config.js';
 
 export interface CacheLike {
   /** Positions stored (padding included). */
@@ -19,7 +20,13 @@ export interface CacheLike {
 }
 
 export interface CausalLMLike {
-  readonly config: { readonly vocabSize: number; readonly blockSize: number; readonly eosTokenId?: number | null };
+  /** eosTokenId: config.json's end-of-sequence id(s), the fallback when generationConfig has none. */
+  readonly config: { readonly vocabSize: number; readonly blockSize: number; readonly eosTokenId?: number | readonly number[] | null };
+  /**
+   * The model's generation defaults (plain data, e.g. a checkpoint's generation_config.json as
+   * @llm/transformer loads it): used below explicit options, above the library defaults.
+   */
+  readonly generationConfig?: ModelGenerationDefaults;
   /** ids [B, T] int32 → logits [B, T', V]; appends to the cache when given. */
   forward(ids: tf.Tensor, opts?: { cache?: CacheLike; attentionMask?: tf.Tensor | ArrayLike<ArrayLike<number>>; logitsToKeep?: number }): tf.Tensor;
   createCache(batch: number, maxLen?: number): CacheLike;

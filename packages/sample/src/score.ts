@@ -9,6 +9,7 @@
 import { tf } from '@llm/tensor-gpu';
 import { SampleError } from './errors.js';
 import type { CausalLMLike } from './model.js';
+import { checkTokenIds } from './prompt.js';
 
 export interface ContinuationScore {
   /** log p of each continuation token given everything before it. */
@@ -22,6 +23,7 @@ export function scoreContinuation(model: CausalLMLike, prompt: readonly number[]
   if (prompt.length === 0) throw new SampleError('INVALID_ARGUMENT', 'the prompt must have at least one token (the first token has no prediction).');
   if (continuation.length === 0) throw new SampleError('INVALID_ARGUMENT', 'the continuation is empty.');
   const ids = [...prompt, ...continuation];
+  checkTokenIds(ids, model.config.vocabSize, 'prompt + continuation');
   if (ids.length - 1 > model.config.blockSize) throw new SampleError('INVALID_ARGUMENT', `prompt + continuation (${ids.length} tokens) exceed the model's context of ${model.config.blockSize} + 1.`);
   const V = model.config.vocabSize;
   const input = ids.slice(0, -1);

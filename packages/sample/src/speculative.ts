@@ -17,16 +17,16 @@
 import { tf } from '@llm/tensor-gpu';
 import { SampleError } from './errors.js';
 import type { CacheLike, CausalLMLike } from './model.js';
+import { generationConfigFor, isGreedy, tokenBudget } from './config.js';
 import { buildProcessors } from './processors/chain.js';
+import { checkPrompt } from './prompt.js';
 import { argmax, sampleToken, softmax } from './sampling.js';
 import { rowRng } from './rng.js';
 import type { GenerateOptions, FinishReason } from './generate.js';
 import type { LogitsProcessor } from './types.js';
 
-export interface SpeculativeOptions extends Omit<GenerateOptions, 'constraint' | 'stopStrings' | 'tokenizer'> {
-  /** Draft tokens proposed per round (k). Default 4. */
-  numDraftTokens?: number;
-}
+/** generate's options without text-level ones; `numDraftTokens` (k, default 4) is read here. Defaults come from the target. */
+export type SpeculativeOptions = Omit<GenerateOptions, 'constraint' | 'stopStrings' | 'tokenizer'>;
 
 export interface SpeculativeStats {
   rounds: number;
@@ -47,16 +47,16 @@ export interface SpeculativeResult {
 export function speculativeGenerate(target: CausalLMLike, draft: CausalLMLike, prompt: readonly number[], opts: SpeculativeOptions = {}): SpeculativeResult {
   const V = target.config.vocabSize;
   if (draft.config.vocabSize !== V) throw new SampleError('INVALID_ARGUMENT', `draft vocabulary (${draft.config.vocabSize}) differs from the target's (${V}).`);
-  const k = opts.numDraftTokens ?? 4;
-  if (!Number.isInteger(k) || k < 1) throw new SampleError('INVALID_ARGUMENT', `numDraftTokens must be a positive integer, got ${k}.`);
-  const maxNew = opts.maxNewTokens ?? 256;
-  if (prompt.length === 0) throw new SampleError('INVALID_ARGUMENT', 'the prompt is empty.');
-  const eosOpt = opts.eosTokenId === undefined ? target.config.eosTokenId ?? null : opts.eosTokenId;
-  const stop = new Set<number>([...(eosOpt === null ? [] : typeof eosOpt === 'number' ? [eosOpt] : eosOpt), ...(opts.stopTokenIds ?? [])]);
-  const greedy = (opts.temperature ?? 1) === 0;
-  const chain = [...buildProcessors(opts), ...(opts.processors ?? [])];
-  const rng = rowRng(opts.seed ?? 0, 0);
+  const cfg = generationConfigFor(target, opts);
+  const k = cfg.numDraftTokens;
   const limit = Math.min(target.config.blockSize, draft.config.blockSize);
+  checkPrompt({ vocabSize: V, blockSize: limit }, prompt, 0);
+  const maxNew = tokenBudget(cfg, prompt.length, limit);
+  const eos = new Set(cfg.eosTokenId);
+  const stopIds = new Set(cfg.stopTokenIds);
+  const greedy = isGreedy(cfg);
+  const chain = [...buildProcessors(cfg), ...(opts.processors ?? [])];
+  const rng = rowRng(cfg.seed, 0);
   const seq = Array.from(prompt);
   const P = seq.length;
   const capacity = P + maxNew + k + 1;
@@ -130,13 +130,13 @@ export function speculativeGenerate(target: CausalLMLike, draft: CausalLMLike, p
       dCache.truncate(Math.min(dCache.length, before + 1 + accepted));
       for (const id of emitted) {
         seq.push(id);
-        if (stop.has(id)) {
-          finishReason = 'eos';
+        if (eos.has(id) || stopIds.has(id)) {
+          finishReason = eos.has(id) ? 'eos' : 'stop';
           break;
         }
         if (seq.length - P >= maxNew) break;
       }
-      if (finishReason === 'eos') break;
+      if (finishReason !== 'length') break;
       if (seq.length >= limit) break;
     }
   } finally {

@@ -132,12 +132,13 @@ const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
  * with code 1 and the program's own stack, as Node does by default.
  */
 async function withHostProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
-  const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(process.listeners(e))]));
+  const emitter = process as unknown as NodeJS.EventEmitter; // typed per event name otherwise
+  const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(emitter.listeners(e))]));
   try {
     return await start();
   } finally {
     for (const e of PROCESS_EVENTS) {
-      for (const l of process.listeners(e)) if (!before.get(e)!.has(l)) process.removeListener(e, l as (...a: unknown[]) => void);
+      for (const l of emitter.listeners(e)) if (!before.get(e)!.has(l)) emitter.removeListener(e, l as (...a: unknown[]) => void);
     }
   }
 }

@@ -5,7 +5,7 @@ import { initBackend } from './backend.js';
 import { TensorGpuError } from './errors.js';
 import { causalSelfAttention } from './ops/attention.js';
 import { crossEntropy } from './ops/cross-entropy.js';
-import { randomArray, randomInts } from './testing/rng.js';
+import { randomArray, randomInts } from '@llm/kit';
 
 describe('trackTensors', () => {
   beforeAll(async () => {

@@ -8,7 +8,7 @@ import { crossEntropy } from './ops/cross-entropy.js';
 import { layerNorm, rmsNorm } from './ops/norms.js';
 import { gelu, silu } from './ops/activations.js';
 import { applyRope, ropeTables } from './ops/rope.js';
-import { maxScaledError, randomArray, randomInts } from './testing/rng.js';
+import { maxScaledError, randomArray, randomInts } from '@llm/kit';
 
 const ATOL = 1e-4;
 const RTOL = 1e-4;

@@ -6,7 +6,7 @@ import { main } from './cli.js';
 import { captureIo } from './cli/io.js';
 import { parseIds } from './cli/encode-commands.js';
 import { loadTokenizer } from './formats/save-load.js';
-import { randomCorpus } from './train/test-corpora.js';
+import { randomCorpus } from './testing/random-corpus.js';
 import { Tokenizer } from './encoder.js';
 
 let dir: string;

@@ -4,19 +4,9 @@ import { Tokenizer } from './encoder.js';
 import { getEncoding, getEncodingDefinition } from './encodings.js';
 import { TokenizerError, type TokenizerErrorCode } from './errors.js';
 import { GPT2_PATTERN } from './patterns.js';
-import { fixedDocuments, prng } from './testing/parity-corpus.js';
-
-function expectError(f: () => unknown, code: TokenizerErrorCode, message?: RegExp): TokenizerError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TokenizerError);
-    expect((e as TokenizerError).code).toBe(code);
-    if (message) expect((e as Error).message).toMatch(message);
-    return e as TokenizerError;
-  }
-  throw new Error(`expected TokenizerError(${code})`);
-}
+import { rng } from '@llm/kit';
+import { expectError } from './testing/expect-error.js';
+import { fixedDocuments } from './testing/parity-corpus.js';
 
 /** A tiny byte-level vocabulary: 256 bytes, a few merges, two special tokens. */
 function tinyDefinition(pattern = GPT2_PATTERN): TokenizerDefinition {
@@ -133,7 +123,7 @@ describe('decode of arbitrary id sequences', () => {
   it('equals TextDecoder on the concatenated bytes, for short (string path) and long (byte path) lists', () => {
     const tok = getEncoding('o200k_base');
     const reference = new TextDecoder('utf-8', { ignoreBOM: true });
-    const r = prng(11);
+    const r = rng(11);
     let bad = 0;
     for (const [count, length] of [[500, 12], [3, 20000]] as const) {
       for (let k = 0; k < count; k++) {

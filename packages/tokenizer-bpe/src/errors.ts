@@ -10,7 +10,9 @@ export type TokenizerErrorCode =
   | 'UNKNOWN_TOKEN' // an id that is not in the vocabulary (decode, tokenToBytes)
   | 'INVALID_FORMAT' // a rank file / JSON / tokenizer.json that is malformed or inconsistent
   | 'INVALID_ARGUMENT' // bad options (vocab size too small, unknown encoding name, bad pattern)
-  | 'UNSUPPORTED'; // well-formed input for a feature we do not handle (e.g. a non-BPE HF model)
+  | 'UNSUPPORTED' // well-formed input for a feature we do not handle (e.g. a non-BPE HF model)
+  | 'TEMPLATE_INVALID' // a chat template that does not parse, or fails while rendering (raise_exception)
+  | 'TEMPLATE_MISSING'; // no chat template where one was looked for, or none by the name asked for
 
 export class TokenizerError extends Error {
   readonly code: TokenizerErrorCode;

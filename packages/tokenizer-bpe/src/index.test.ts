@@ -7,9 +7,16 @@ import * as api from './index.js';
 
 describe('@llm/tokenizer-bpe public surface', () => {
   it('exports the encoder, trainer and formats', () => {
-    for (const name of ['Tokenizer', 'getEncoding', 'trainBpe', 'saveTokenizer', 'loadTokenizer', 'toHfTokenizerJson', 'TokenizerError']) {
+    for (const name of ['Tokenizer', 'getEncoding', 'trainBpe', 'trainBpeReference', 'saveTokenizer', 'loadTokenizer', 'toHfTokenizerJson', 'TokenizerError']) {
       expect(api, name).toHaveProperty(name);
     }
+  });
+
+  it('exports chat templates', () => {
+    for (const name of ['applyChatTemplate', 'renderChatSegments', 'encodeChat', 'chatmlTemplate', 'jinjaChatTemplate', 'loadChatTemplate', 'CHATML_TEMPLATE', 'CHATML_SPECIAL_TOKENS']) {
+      expect(api, name).toHaveProperty(name);
+    }
+    expect(api.applyChatTemplate([{ role: 'user', content: 'hi' }], { template: 'chatml', addGenerationPrompt: true })).toBe('<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
   });
 
   it('trains, saves in each format, reloads and encodes identically', async () => {

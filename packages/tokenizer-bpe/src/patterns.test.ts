@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { TokenizerError } from './errors.js';
 import { translateGeneric, translateTiktokenPattern } from './pattern-translate.js';
 import { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN, compilePattern } from './patterns.js';
-import { fixedDocuments, prng, randomText } from './testing/parity-corpus.js';
+import { rng } from '@llm/kit';
+import { fixedDocuments, randomText } from './testing/parity-corpus.js';
 
 const require = createRequire(import.meta.url);
 const patStr = (name: string): string => (require(`tiktoken/encoders/${name}.json`) as { pat_str: string }).pat_str;
@@ -41,7 +42,7 @@ describe('translateTiktokenPattern', () => {
   });
 
   it('translates those pat_strs generically into equivalent regexes', () => {
-    const r = prng(5);
+    const r = rng(5);
     const docs = [...fixedDocuments(), ...Array.from({ length: 3000 }, () => randomText(r, 30))];
     for (const [name, constant] of [['r50k_base', GPT2_PATTERN], ['cl100k_base', CL100K_PATTERN], ['o200k_base', O200K_PATTERN]] as const) {
       const generic = translateGeneric(patStr(name));

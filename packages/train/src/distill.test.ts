@@ -4,7 +4,7 @@ import { tf, initBackend, crossEntropy } from '@llm/tensor-gpu';
 import { distillationLoss } from './distill.js';
 import { referenceCrossEntropy, referenceKl } from './testing/loss-reference.js';
 import { expectTrainError } from './testing/sft-helpers.js';
-import { randomArray } from '../../tensor-gpu/src/testing/rng.js';
+import { randomArray } from '@llm/kit';
 
 const [B, T, V] = [2, 3, 5];
 const targetIds = [1, -100, 4, 0, 2, -100]; // [B, T] with two ignored positions

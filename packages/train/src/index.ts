@@ -12,7 +12,7 @@ export { train, evaluate, type TrainData, type TrainHooks, type TrainResult, typ
 export { saveTrainingCheckpoint, loadTrainingCheckpoint, type TrainerState, type LoadedCheckpoint, type SaveCheckpointInput } from './checkpoint/checkpoint.js';
 export { replaceDirAtomic, resolveCheckpointDir } from './checkpoint/atomic-dir.js';
 export { MetricsLog, type MetricsLine } from './metrics/log.js';
-export { chatmlTemplate, jinjaTemplate, loadHfChatTemplate, renderSegments, CHATML_SPECIAL_TOKENS, type ChatMessage, type ChatTemplate, type RenderOptions, type JinjaVars, type Segment } from './sft/template.js';
+export { renderSegments, type Segment } from './sft/segments.js'; // chat templates themselves: @llm/tokenizer-bpe
 export { readSftJsonl, iterateSftJsonl, validateSftRecord, toMessages, tokenizeExample, tokenizeRecords, type SftRecord, type TokenizedExample, type TokenizeOptions } from './sft/examples.js';
 export { collate, shiftedTargets, toTensors, groupByLength, type CollateOptions, type Batch, type GroupByLengthOptions } from './sft/collate.js';
 export { SftSampler, type SftSamplerOptions } from './sft/sampler.js';

@@ -122,6 +122,93 @@ describe('save → load', () => {
   });
 });
 
+describe('generation_config.json', () => {
+  /** A hand-written HF file: an eos list, sampling settings, HF bookkeeping, a field llm-ts does not read, a null setting. */
+  const HF_FILE = {
+    _from_model_config: false,
+    bos_token_id: 1,
+    do_sample: true,
+    early_stopping: 'never',
+    eos_token_id: [2, 7, 9],
+    max_length: 30,
+    max_new_tokens: 20,
+    min_p: 0.05,
+    no_repeat_ngram_size: 3,
+    num_beams: 2,
+    pad_token_id: 0,
+    repetition_penalty: 1.1,
+    stop_strings: ['\n\n'],
+    suppress_tokens: null,
+    temperature: 0.6,
+    top_k: 50,
+    top_p: 0.9,
+    transformers_version: '4.45.2',
+    typical_p: 1.0,
+  };
+
+  it('loads into a typed camelCase model.generationConfig and saves back the same file (unknown fields kept)', async () => {
+    const dir = freshDir();
+    await cp(fixtureDir('llama-gqa'), dir, { recursive: true });
+    await writeFile(join(dir, 'generation_config.json'), JSON.stringify(HF_FILE, null, 2));
+    const m = await loadModel(dir);
+    expect(m.generationConfig).toEqual({
+      bosTokenId: 1, eosTokenId: [2, 7, 9], padTokenId: 0, maxNewTokens: 20, maxLength: 30, doSample: true, temperature: 0.6, topK: 50, topP: 0.9,
+      minP: 0.05, typicalP: 1, repetitionPenalty: 1.1, noRepeatNgramSize: 3, numBeams: 2, earlyStopping: 'never',
+      extra: { _from_model_config: false, stop_strings: ['\n\n'], suppress_tokens: null, transformers_version: '4.45.2' },
+    });
+    expect(m.config.eosTokenId).toBe(2); // config.json's stays as it is: the fallback when generation_config has no eos
+    const out = freshDir();
+    await m.save(out);
+    const text = await readFile(join(out, 'generation_config.json'), 'utf8');
+    expect(JSON.parse(text)).toEqual(HF_FILE);
+    expect(Object.keys(JSON.parse(text))).toEqual(Object.keys(HF_FILE).sort()); // sorted keys, as HF writes them
+    expect((await loadModel(out)).generationConfig).toEqual(m.generationConfig);
+    m.dispose();
+  });
+
+  it('without the file: {} on load; save writes HF\'s from_model_config file from config.json\'s ids (eos lists whole)', async () => {
+    const a = new TransformerLM({ ...CONFIGS.gpt2!, eosTokenId: [2, 5] });
+    expect(a.generationConfig).toEqual({});
+    const dir = freshDir();
+    await a.save(dir);
+    expect(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')).eos_token_id).toEqual([2, 5]);
+    expect(JSON.parse(await readFile(join(dir, 'generation_config.json'), 'utf8'))).toEqual({ _from_model_config: true, bos_token_id: 1, eos_token_id: [2, 5] });
+    const b = await loadModel(dir);
+    expect(b.config.eosTokenId).toEqual([2, 5]);
+    expect(b.generationConfig).toEqual({ bosTokenId: 1, eosTokenId: [2, 5], extra: { _from_model_config: true } });
+    const plain = await loadModel(fixtureDir('llama-gqa'));
+    expect(plain.generationConfig).toEqual({});
+    [a, b, plain].forEach((x) => x.dispose());
+  });
+
+  it('fields of the wrong type are refused, naming the field', async () => {
+    const bad = async (extra: Record<string, unknown>) => {
+      const dir = freshDir();
+      await cp(fixtureDir('llama-gqa'), dir, { recursive: true });
+      await writeFile(join(dir, 'generation_config.json'), JSON.stringify({ eos_token_id: 2, ...extra }));
+      return loadModel(dir);
+    };
+    await expectError(() => bad({ top_k: 'many' }), 'CONFIG_INVALID', /generation_config\.json: "top_k" must be an integer ≥ 0, got "many"/);
+    await expectError(() => bad({ eos_token_id: [2, 500] }), 'CONFIG_INVALID', /"eos_token_id" must be a token id \(an integer in \[0, 96\)\), a non-empty list of them, or null, got \[2,500\]/);
+    await expectError(() => bad({ do_sample: 'yes' }), 'CONFIG_INVALID', /"do_sample" must be true or false/);
+    await expectError(() => bad({ early_stopping: 'sometimes' }), 'CONFIG_INVALID', /"early_stopping" must be true, false or "never"/);
+  });
+
+  it('config.json eos_token_id lists are kept whole (HF: any of them ends a sequence)', async () => {
+    const dir = freshDir();
+    await cp(fixtureDir('llama-gqa'), dir, { recursive: true });
+    const c = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ ...c, eos_token_id: [2, 3] }));
+    const m = await loadModel(dir);
+    expect(m.config.eosTokenId).toEqual([2, 3]);
+    m.dispose();
+    await expectError(async () => loadModel(await (async () => {
+      await writeFile(join(dir, 'config.json'), JSON.stringify({ ...c, eos_token_id: [2, 96] }));
+      return dir;
+    })()), 'CONFIG_INVALID', /eosTokenId \(96\) must be < vocabSize \(96\)/);
+  });
+});
+
 describe('bad checkpoints get errors that name the problem', () => {
   /** A copy of the llama-gqa fixture with config.json and/or tensors edited. */
   async function edited(editConfig?: (c: Record<string, unknown>) => void, editTensors?: (t: Map<string, RawTensor>) => void): Promise<string> {

@@ -1,20 +1,22 @@
 /**
- * HF-compatible checkpoint directories: `config.json` (HF schema) + `model.safetensors` (HF names
- * and layouts; sharded `model.safetensors.index.json` is read too).
+ * Reading HF-compatible checkpoint directories: `config.json` (HF schema) + `model.safetensors` (HF
+ * names and layouts; sharded `model.safetensors.index.json` is read too) + an optional
+ * `generation_config.json` (the model's generation defaults). Writing is save.ts.
  *
  *   const model = await loadModel('out/ckpt');   // GPT-2, Llama or Mixtral
+ *   model.generationConfig;                       // { eosTokenId: [2, 7], temperature: 0.6, … } from generation_config.json
  *   await model.save('out/ckpt2');                // what HF's from_pretrained loads
  *
- * Every file is written atomically (temp file + rename), so a crash mid-save leaves the previous
- * file intact. Loading checks every tensor against the config and names what is wrong.
+ * Loading checks every tensor against the config and names what is wrong.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tf, readSafetensors, rawToFloat32, writeSafetensors, writeFileAtomic, type RawTensor } from '@llm/tensor-gpu';
+import { tf, readSafetensors, rawToFloat32, type RawTensor } from '@llm/tensor-gpu';
 import type { ModelConfig } from './config.js';
 import { TransformerError } from './errors.js';
-import { fromHfConfig, toHfConfig } from './hf-config.js';
+import { fromHfConfig } from './hf-config.js';
 import { checkpointShapes, hfZeroBiases } from './layout.js';
+import { fromHfGenerationConfig, type ModelGenerationConfig } from './generation-config.js';
 import { TransformerLM } from './model.js';
 
 export interface Checkpoint {
@@ -23,15 +25,19 @@ export interface Checkpoint {
   hfConfig: Record<string, unknown>;
   /** Every tensor in the files, by name (HF prefixes normalised). */
   tensors: Map<string, RawTensor>;
+  /** generation_config.json, parsed; {} when the directory has none. */
+  generationConfig: ModelGenerationConfig;
 }
 
 const MAX_LISTED = 6;
 const list = (names: string[]) => names.slice(0, MAX_LISTED).map((n) => `"${n}"`).join(', ') + (names.length > MAX_LISTED ? ` and ${names.length - MAX_LISTED} more` : '');
 
-/** Read config.json and the safetensors file(s) of a checkpoint directory (no validation of names yet). */
+/** Read config.json, generation_config.json and the safetensors file(s) of a checkpoint directory (no validation of names yet). */
 export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   const hfConfig = await readJson(join(dir, 'config.json'), dir);
   const config = fromHfConfig(hfConfig);
+  const genPath = join(dir, 'generation_config.json');
+  const generationConfig = (await exists(genPath)) ? fromHfGenerationConfig(await readJson(genPath, dir), config.vocabSize) : {};
   const tensors = new Map<string, RawTensor>();
   const single = join(dir, 'model.safetensors');
   const index = join(dir, 'model.safetensors.index.json');
@@ -55,7 +61,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
     }
     for (const [name, t] of parsed.tensors) tensors.set(name, t);
   }
-  return { config, hfConfig, tensors: normalisePrefixes(tensors, config) };
+  return { config, hfConfig, tensors: normalisePrefixes(tensors, config), generationConfig };
 }
 
 /**
@@ -95,50 +101,11 @@ export function buildModel(ckpt: Checkpoint, extra: readonly string[]): Transfor
       const hint = unexpected.includes('score.weight') ? ' It looks like a sequence-classification checkpoint: use loadSequenceClassifier.' : '';
       throw new TransformerError('CHECKPOINT_UNEXPECTED_TENSOR', `checkpoint holds ${unexpected.length} tensor(s) this ${cfg.family} config does not use: ${list(unexpected)}.${hint}`);
     }
-    return new TransformerLM(cfg, weights);
+    const model = new TransformerLM(cfg, weights);
+    model.generationConfig = ckpt.generationConfig;
+    return model;
   } finally {
     tf.dispose([...weights.values()]);
-  }
-}
-
-export interface SaveOptions {
-  /** HF architectures entry (default the LM class of the family). */
-  architecture?: string;
-  /** Extra fields merged into config.json (e.g. num_labels). */
-  configExtra?: Record<string, unknown>;
-  /** Extra tensors saved beside the model's (e.g. score.weight). */
-  extraTensors?: Map<string, tf.Tensor>;
-}
-
-/** Write config.json (+ generation_config.json when bos/eos are set) and model.safetensors into dir. */
-export async function saveModel(model: TransformerLM, dir: string, opts: SaveOptions = {}): Promise<void> {
-  const cfg = model.config;
-  await mkdir(dir, { recursive: true });
-  const byName = new Map(model.namedParameters());
-  const out = new Map<string, tf.Tensor>();
-  for (const name of checkpointShapes(cfg).keys()) {
-    const v = byName.get(name);
-    if (!v) {
-      throw new TransformerError('INVALID_ARGUMENT', `save: the model has no plain weight "${name}" (was its module replaced by a wrapper? merge adapters into the base weights, or save them separately).`);
-    }
-    out.set(name, v);
-  }
-  const zeros = [...hfZeroBiases(cfg)].map(([name, shape]) => {
-    const z = tf.zeros(shape);
-    out.set(name, z);
-    return z;
-  });
-  for (const [n, t] of opts.extraTensors ?? []) out.set(n, t);
-  try {
-    await writeSafetensors(join(dir, 'model.safetensors'), out, { format: 'pt' });
-  } finally {
-    tf.dispose(zeros);
-  }
-  const json = { ...toHfConfig(cfg, opts.architecture), ...(opts.configExtra ?? {}) };
-  await writeFileAtomic(join(dir, 'config.json'), new TextEncoder().encode(JSON.stringify(json, null, 2) + '\n'));
-  if (cfg.bosTokenId !== null || cfg.eosTokenId !== null) {
-    const gen = { _from_model_config: true, bos_token_id: cfg.bosTokenId, eos_token_id: cfg.eosTokenId, ...(cfg.padTokenId !== null ? { pad_token_id: cfg.padTokenId } : {}) };
-    await writeFileAtomic(join(dir, 'generation_config.json'), new TextEncoder().encode(JSON.stringify(gen, null, 2) + '\n'));
   }
 }
 

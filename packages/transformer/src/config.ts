@@ -59,7 +59,8 @@ export interface ModelConfig {
   /** Seed of weight init and dropout masks. Default 1337. */
   seed: number;
   bosTokenId: number | null;
-  eosTokenId: number | null;
+  /** End-of-sequence id, or (HF) a list of ids any of which ends a sequence. config.json's; a checkpoint's generation_config.json overrides it for generation. */
+  eosTokenId: number | readonly number[] | null;
   padTokenId: number | null;
 }
 
@@ -98,6 +99,11 @@ export function resolveConfig(input: ModelConfigInput): ModelConfig {
     return v as boolean;
   };
   const tokenId = (k: keyof ModelConfig, v: unknown): number | null => (v === null || v === undefined ? null : int(k, v, 0));
+  const tokenIds = (k: keyof ModelConfig, v: unknown): number | readonly number[] | null => {
+    if (!Array.isArray(v)) return tokenId(k, v);
+    if (v.length === 0) fail(`${k} must be a token id, a non-empty list of them, or null, got []`);
+    return v.map((id) => int(k, id, 0));
+  };
 
   const nEmbd = int('nEmbd', input.nEmbd, 1);
   const nHead = int('nHead', input.nHead, 1);
@@ -141,12 +147,11 @@ export function resolveConfig(input: ModelConfigInput): ModelConfig {
     scaleResidualInit: bool('scaleResidualInit', input.scaleResidualInit ?? true),
     seed: int('seed', input.seed ?? 1337, 0),
     bosTokenId: tokenId('bosTokenId', input.bosTokenId),
-    eosTokenId: tokenId('eosTokenId', input.eosTokenId),
+    eosTokenId: tokenIds('eosTokenId', input.eosTokenId),
     padTokenId: tokenId('padTokenId', input.padTokenId),
   };
   for (const k of ['bosTokenId', 'eosTokenId', 'padTokenId'] as const) {
-    const id = cfg[k];
-    if (id !== null && id >= cfg.vocabSize) fail(`${k} (${id}) must be < vocabSize (${cfg.vocabSize})`);
+    for (const id of [cfg[k] ?? []].flat()) if (id >= cfg.vocabSize) fail(`${k} (${id}) must be < vocabSize (${cfg.vocabSize})`);
   }
   return cfg;
 }

@@ -19,8 +19,10 @@ import { tf, readSafetensors, rawToFloat32, writeSafetensors } from '@llm/tensor
 import { TransformerError } from './errors.js';
 import { Linear } from './modules/linear.js';
 import { readMask } from './inputs.js';
-import { Rng, hashSeed, randn } from './random.js';
-import { readCheckpoint, buildModel, saveModel } from './checkpoint.js';
+import { Rng, hashSeed } from '@llm/tensor-gpu';
+import { randn } from './random.js';
+import { readCheckpoint, buildModel } from './checkpoint.js';
+import { saveModel } from './save.js';
 import type { TransformerLM, ForwardOptions } from './model.js';
 
 type HeadForwardOptions = Pick<ForwardOptions, 'attentionMask' | 'training'>;

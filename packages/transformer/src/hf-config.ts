@@ -85,7 +85,7 @@ export function fromHfConfig(json: unknown): ModelConfig {
   const seed = { ...(ext.seed === undefined ? {} : { seed: ext.seed as number }), ...(ext.scale_residual_init === false ? { scaleResidualInit: false } : {}) };
   const ids = {
     bosTokenId: tokenId(j, 'bos_token_id'),
-    eosTokenId: tokenId(j, 'eos_token_id'),
+    eosTokenId: tokenIds(j, 'eos_token_id'),
     padTokenId: tokenId(j, 'pad_token_id'),
   };
   let input: ModelConfigInput;
@@ -187,11 +187,17 @@ function optBool(j: Json, key: string, fallback: boolean): boolean {
   return v;
 }
 
-/** Token ids may be a number, null, or (HF) a list — we keep the first. */
+/** bos / pad ids may be a number, null, or (HF) a list — we keep the first. */
 function tokenId(j: Json, key: string): number | null {
+  const ids = tokenIds(j, key);
+  return Array.isArray(ids) ? ids[0]! : (ids as number | null);
+}
+
+/** eos_token_id: a number, null, or (HF) a list of ids, every one of which ends a sequence — kept whole. */
+function tokenIds(j: Json, key: string): number | number[] | null {
   const v = j[key];
   if (v === undefined || v === null) return null;
-  const first = Array.isArray(v) ? v[0] : v;
-  if (typeof first !== 'number' || !Number.isInteger(first) || first < 0) throw invalid(`"${key}" must be a token id, got ${JSON.stringify(v)}`);
-  return first;
+  const ids = Array.isArray(v) ? v : [v];
+  if (ids.length === 0 || ids.some((id) => typeof id !== 'number' || !Number.isInteger(id) || id < 0)) throw invalid(`"${key}" must be a token id or a non-empty list of them, got ${JSON.stringify(v)}`);
+  return Array.isArray(v) ? (ids as number[]) : (v as number);
 }

@@ -6,9 +6,9 @@ import * as api from './index.js';
 describe('@llm/transformer public surface', () => {
   it('exports the documented API', () => {
     expect(Object.keys(api).sort()).toEqual([
-      'KVCache', 'Linear', 'Rng', 'SequenceClassifier', 'TransformerError', 'TransformerLM', 'ValueHead',
-      'checkpointShapes', 'countParameters', 'formatCount', 'fromHfConfig', 'hashSeed', 'loadModel', 'loadSequenceClassifier',
-      'modelLayout', 'poolLastToken', 'readCheckpoint', 'resolveConfig', 'saveModel', 'summarize', 'toHfConfig',
+      'KVCache', 'Linear', 'SequenceClassifier', 'TransformerError', 'TransformerLM', 'ValueHead',
+      'checkpointShapes', 'countParameters', 'findModelDir', 'formatCount', 'fromHfConfig', 'fromHfGenerationConfig', 'loadModel', 'loadSequenceClassifier',
+      'modelLayout', 'poolLastToken', 'readCheckpoint', 'resolveConfig', 'saveModel', 'summarize', 'toHfConfig', 'toHfGenerationConfig',
     ]);
   });
 

@@ -14,7 +14,9 @@ export {
 export { KVCache } from './cache.js';
 export { Linear, type LinearModule, type LinearOptions, type WeightLayout } from './modules/linear.js';
 export { modelLayout, checkpointShapes, type ModelLayout, type LinearSpec, type ParamSpec } from './layout.js';
-export { loadModel, saveModel, readCheckpoint, type Checkpoint, type SaveOptions } from './checkpoint.js';
+export { loadModel, readCheckpoint, type Checkpoint } from './checkpoint.js';
+export { findModelDir } from './model-dir.js';
+export { saveModel, type SaveOptions, type SavableModel } from './save.js';
+export { fromHfGenerationConfig, toHfGenerationConfig, type ModelGenerationConfig } from './generation-config.js';
 export { SequenceClassifier, ValueHead, loadSequenceClassifier, poolLastToken, type ClassifierOptions } from './heads.js';
 export { countParameters, summarize, formatCount, type CountOptions } from './summary.js';
-export { Rng, hashSeed } from './random.js';

@@ -1,7 +1,7 @@
 /**
  * Validation of forward() inputs, with errors a caller can act on.
  *
- *   readIds(tf.tensor2d([[1, 2]], [1, 2], 'int32'), 65);  // { B: 1, T: 2 }
+ *   readIds(tf.tensor2d([[1, 2]], [1, 2], 'int32'));       // { B: 1, T: 2 }
  *   readMask([[0, 1]], 1, 2, null);                         // Uint8Array [0, 1]
  */
 import { tf } from '@llm/tensor-gpu';
@@ -10,17 +10,36 @@ import type { KVCache } from './cache.js';
 
 const shapeError = (msg: string) => new TransformerError('SHAPE_MISMATCH', `forward: ${msg}`);
 
-/** ids must be int32 [B, T] (T ≥ 1) with every id in [0, V). */
-export function readIds(ids: tf.Tensor, V: number): { B: number; T: number } {
+/**
+ * ids must be int32 [B, T] (T ≥ 1). Only the shape and dtype are checked: reading the values to
+ * range-check them would be a device→host copy on every forward (every decode step). Ids are
+ * range-checked where they are host arrays (@llm/sample checks each prompt once; sampled ids are
+ * in range by construction) and by the embedding lookup below.
+ */
+export function readIds(ids: tf.Tensor): { B: number; T: number } {
   if (!(ids instanceof tf.Tensor)) throw shapeError('ids must be a tf.Tensor [B, T] of int32 token ids.');
   if (ids.rank !== 2 || ids.shape[0] === 0 || ids.shape[1] === 0) throw shapeError(`ids must be [B, T] with B, T ≥ 1, got [${ids.shape}].`);
   if (ids.dtype !== 'int32') throw shapeError(`ids must be int32, got ${ids.dtype} (use tf.tensor2d(rows, shape, 'int32')).`);
-  const v = ids.dataSync();
-  for (let i = 0; i < v.length; i++) {
-    if (!(v[i]! >= 0 && v[i]! < V)) throw new TransformerError('INVALID_ARGUMENT', `forward: token id ${v[i]} at flat index ${i} is outside the vocabulary [0, ${V}).`);
-  }
   const [B, T] = ids.shape as [number, number];
   return { B, T };
+}
+
+/**
+ * The embedding rows of ids [N] from table [V, C] → [N, C], without a host read of the ids.
+ * Backends whose gather checks its indices (cpu, wasm, tfjs-node on the CPU) throw for an id outside
+ * [0, V); that error becomes TransformerError INVALID_ARGUMENT naming the id. A GPU gather does not
+ * check (out-of-range rows read as zeros there), so callers holding host ids should check them
+ * before upload, as @llm/sample does for prompts.
+ */
+export function embedIds(table: tf.Tensor, ids: tf.Tensor, V: number): tf.Tensor {
+  try {
+    return tf.gather(table, ids); // [N, C]
+  } catch (e) {
+    const msg = (e as Error).message ?? '';
+    const hit = /index value (-?\d+)|indices\[[^\]]*\] = (-?\d+)/.exec(msg);
+    if (!hit) throw e;
+    throw new TransformerError('INVALID_ARGUMENT', `forward: token id ${hit[1] ?? hit[2]} is outside the vocabulary [0, ${V}) (the backend: "${msg}"). Check ids against config.vocabSize before building the tensor.`, { cause: e });
+  }
 }
 
 /**

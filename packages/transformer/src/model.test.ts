@@ -1,5 +1,5 @@
 // Config validation, module tree, init, parameter counts, dropout and finite-difference gradients.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { tf, crossEntropy } from '@llm/tensor-gpu';
 import { TransformerLM } from './model.js';
 import { resolveConfig, type ModelConfigInput } from './config.js';
@@ -105,6 +105,22 @@ describe('parameters and module tree', () => {
     expect(maxAbsDiff(w(m), w(again))).toBe(0);
     expect(maxAbsDiff(w(m), w(other))).toBeGreaterThan(0);
     [m, again, other].forEach((x) => x.dispose());
+  });
+
+  it('never reads ids back to the host; an out-of-range id is still a typed error (from the embedding gather)', async () => {
+    const m = new TransformerLM(tiny());
+    const ids = tf.tensor2d([[1, 2, 3]], [1, 3], 'int32');
+    const reads = (['dataSync', 'data', 'arraySync', 'array', 'bufferSync', 'buffer'] as const).map((k) => vi.spyOn(ids, k));
+    const cache = m.createCache(1);
+    tf.dispose([m.forward(ids, { cache }), m.forward(ids, { cache, logitsToKeep: 1 })]);
+    for (const r of reads) expect(r).not.toHaveBeenCalled();
+    await expectError(() => m.forward(tf.tensor2d([[1, -1]], [1, 2], 'int32')), 'INVALID_ARGUMENT', /token id -1 is outside the vocabulary \[0, 30\)/);
+    const before = cache.length;
+    await expectError(() => m.forward(tf.tensor2d([[31]], [1, 1], 'int32'), { cache }), 'INVALID_ARGUMENT', /token id 31 is outside/);
+    expect(cache.length).toBe(before); // the failed forward left the cache as it was
+    tf.dispose(ids);
+    cache.dispose();
+    m.dispose();
   });
 
   it('rejects bad ids and masks before doing any work', async () => {

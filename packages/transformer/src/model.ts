@@ -20,9 +20,11 @@ import { Linear, type LinearModule } from './modules/linear.js';
 import { attention } from './modules/attention.js';
 import { denseMlp, moeMlp, ffnPrefix, loadBalancingLoss } from './modules/mlp.js';
 import type { ForwardContext, Parts } from './modules/context.js';
-import { Rng, hashSeed, randn, dropoutMask } from './random.js';
-import { readIds, readMask } from './inputs.js';
-import { saveModel, type SaveOptions } from './checkpoint.js';
+import { Rng, hashSeed } from '@llm/tensor-gpu';
+import { randn, dropoutMask } from './random.js';
+import { embedIds, readIds, readMask } from './inputs.js';
+import { saveModel, type SaveOptions } from './save.js';
+import type { ModelGenerationConfig } from './generation-config.js';
 
 /** Mask as a tensor [B, W] or rows of 0/1; W = T (new tokens) or S + T (cached and new, HF style). */
 export type AttentionMaskInput = tf.Tensor | ArrayLike<ArrayLike<number>>;
@@ -55,6 +57,8 @@ export interface ModelOutput {
 /** The model contract sample, align and peft consume. */
 export interface CausalLM {
   readonly config: ModelConfig;
+  /** Generation defaults (a checkpoint's generation_config.json); @llm/sample uses them below explicit options. */
+  readonly generationConfig?: ModelGenerationConfig;
   forward(ids: tf.Tensor, opts?: ForwardOptions): tf.Tensor3D;
   createCache(batch: number, maxLen?: number): KVCache;
 }
@@ -62,6 +66,12 @@ export interface CausalLM {
 export class TransformerLM implements CausalLM, Parts {
   readonly config: ModelConfig;
   readonly layout: ModelLayout;
+  /**
+   * Generation defaults, HF generation_config.json camelCased: loadModel fills it from the file, save
+   * writes it back (unknown fields included). {} = none (save then writes HF's from_model_config
+   * file: bos / eos / pad of the config). Plain data; assign or edit it freely.
+   */
+  generationConfig: ModelGenerationConfig = {};
   private readonly params = new Map<string, tf.Variable>();
   private readonly modules = new Map<string, LinearModule>();
   private readonly rope: { cos: tf.Tensor2D; sin: tf.Tensor2D } | null;
@@ -203,7 +213,11 @@ export class TransformerLM implements CausalLM, Parts {
     return new KVCache(batch, maxLen, this.config.nLayer);
   }
 
-  /** ids [B, T] int32 → logits [B, T', V] (T' = logitsToKeep ?? T). */
+  /**
+   * ids [B, T] int32 → logits [B, T', V] (T' = logitsToKeep ?? T). The ids are never read back to
+   * the host: an id outside [0, V) is caught by the backend's gather where it checks (cpu, wasm,
+   * tfjs-node CPU → TransformerError INVALID_ARGUMENT); on a GPU check host ids before upload.
+   */
   forward(ids: tf.Tensor, opts: ForwardOptions = {}): tf.Tensor3D {
     const out = this.run(ids, opts);
     out.hidden.dispose();
@@ -214,7 +228,7 @@ export class TransformerLM implements CausalLM, Parts {
   /** Logits, last hidden states and the MoE aux loss in one pass. */
   run(ids: tf.Tensor, opts: RunOptions = {}): ModelOutput {
     const cfg = this.config;
-    const { B, T } = readIds(ids, cfg.vocabSize);
+    const { B, T } = readIds(ids);
     const cache = opts.cache ?? null;
     if (cache && cache.batch !== B) throw new TransformerError('SHAPE_MISMATCH', `forward: the cache holds ${cache.batch} rows, ids have ${B}.`);
     if (cache && cache.nLayer !== cfg.nLayer) throw new TransformerError('INVALID_ARGUMENT', `forward: the cache was made for ${cache.nLayer} layers, the model has ${cfg.nLayer}.`);
@@ -253,7 +267,7 @@ export class TransformerLM implements CausalLM, Parts {
       cache,
       router: [],
     };
-    let x: tf.Tensor = tf.gather(this.param(this.layout.embedName), ids.reshape([N])); // [N, C]
+    let x: tf.Tensor = embedIds(this.param(this.layout.embedName), ids.reshape([N]), cfg.vocabSize); // [N, C]
     if (cfg.family === 'gpt2') x = x.add(tf.gather(this.param('transformer.wpe.weight'), pos.reshape([N]))); // [N, C]
     x = ctx.dropout(x, cfg.dropout);
     const moe = cfg.nExperts > 0;

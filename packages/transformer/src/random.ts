@@ -3,9 +3,7 @@
  *
  *   randn(4, new Rng(hashSeed(1337, 'transformer.wte.weight')), 0.02); // Float32Array of N(0, 0.02²)
  */
-import { Rng } from '@llm/tensor-gpu';
-
-export { Rng, hashSeed } from '@llm/tensor-gpu';
+import type { Rng } from '@llm/tensor-gpu';
 
 /** n samples of N(0, std²) (Box–Muller). */
 export function randn(n: number, rng: Rng, std: number): Float32Array {

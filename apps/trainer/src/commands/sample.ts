@@ -1,14 +1,17 @@
 /**
- * `llm-train sample`: quick generation from a checkpoint.
+ * `llm-train sample`: quick generation from a checkpoint, through @llm/sample's `stream` (seeded,
+ * KV cache, text streamed without splitting a character; stops at the model's EOS ids, which are
+ * not printed). `writeSample` is also what `llm-train start` prints its sample with.
  *
  *   llm-train sample --checkpoint out/best --prompt "ROMEO:" --max-tokens 200 --temperature 0.8 --top-k 40
  */
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
+import { stream, type CausalLMLike } from '@llm/sample';
+import type { Tokenizer } from '@llm/tokenizer-bpe';
 import { resolveTokenizer } from '@llm/train';
 import { addOptions, resolveOptions, type OptSpec } from '../options.js';
-import { generateText } from '../generate.js';
 import { openCheckpoint } from './eval.js';
 
 export const SAMPLE_SPECS: OptSpec[] = [
@@ -28,12 +31,32 @@ export function sampleCommand(): Command {
     const dir = o.checkpoint as string;
     const model = await openCheckpoint(dir);
     const tok = await resolveTokenizer((o.tokenizer as string | undefined) ?? join(dir, 'tokenizer.json'));
-    const prompt = o.prompt as string;
-    process.stdout.write(prompt);
-    for (const piece of generateText(model, tok.tokenizer, prompt, { maxTokens: o.maxTokens as number, temperature: o.temperature as number, topK: o.topK as number, seed: o.seed as number })) {
-      process.stdout.write(piece);
-    }
-    process.stdout.write('\n');
+    await writeSample(model, tok.tokenizer, o.prompt as string, { maxTokens: o.maxTokens as number, temperature: o.temperature as number, topK: o.topK as number, seed: o.seed as number });
     model.dispose();
   });
+}
+
+export interface SampleSettings {
+  maxTokens: number;
+  /** 0 = greedy. */
+  temperature: number;
+  /** 0 = no top-k cut. */
+  topK: number;
+  seed: number;
+}
+
+/**
+ * Print `prompt`, then its continuation as it is generated, then a newline. The prompt keeps its
+ * last tokens when it would leave no room in the context; an empty one starts from a newline.
+ */
+export async function writeSample(model: CausalLMLike, tokenizer: Tokenizer, prompt: string, o: SampleSettings): Promise<void> {
+  const ctx = model.config.blockSize;
+  let ids = tokenizer.encode(prompt, { allowedSpecial: 'all' });
+  if (ids.length === 0) ids = [tokenizer.encode('\n')[0] ?? 0];
+  ids = ids.slice(-Math.max(1, ctx - Math.min(o.maxTokens, ctx - 1)));
+  process.stdout.write(prompt);
+  for await (const { text, finish } of stream(model, ids, { tokenizer, maxNewTokens: o.maxTokens, temperature: o.temperature, topK: o.topK, seed: o.seed })) {
+    if (finish !== 'eos') process.stdout.write(text);
+  }
+  process.stdout.write('\n');
 }

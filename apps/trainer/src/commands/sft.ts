@@ -3,17 +3,15 @@
  * JSONL, with the loss on response (assistant) tokens only.
  *
  *   llm-train sft --init out/best --data chat.jsonl --out out/sft --template chatml
- *   llm-train sft --init hf-model/ --data chat.jsonl --template hf-model/tokenizer_config.json
+ *   llm-train sft --init hf-model/ --data chat.jsonl --template hf-model   (its chat_template.jinja or tokenizer_config.json)
  */
 import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
 import { summarize } from '@llm/transformer';
-import {
-  resolveTokenizer, loadTrainingCheckpoint, readSftJsonl, tokenizeRecords, chatmlTemplate, loadHfChatTemplate, SftSampler,
-  type ChatTemplate, type LoadedCheckpoint,
-} from '@llm/train';
+import { chatmlTemplate, loadChatTemplate, TokenizerError, type ChatTemplate } from '@llm/tokenizer-bpe';
+import { resolveTokenizer, loadTrainingCheckpoint, readSftJsonl, tokenizeRecords, SftSampler, type LoadedCheckpoint } from '@llm/train';
 import { addOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
 import { runTraining } from '../run.js';
 import { TRAIN_OPTIONS, trainConfig } from './pretrain.js';
@@ -24,7 +22,7 @@ export const SFT_SPECS: OptSpec[] = [
   { name: 'data', flag: 'data', kind: 'paths', help: 'JSONL: {"prompt","response"} or {"messages": [{role, content}]} per line' },
   { name: 'init', flag: 'init', kind: 'string', help: 'checkpoint to fine-tune (required unless --resume)' },
   { name: 'tokenizer', flag: 'tokenizer', kind: 'string', help: 'tokenizer file or "byte" (default <init>/tokenizer.json)' },
-  { name: 'template', flag: 'template', kind: 'string', def: 'chatml', help: '"chatml", or an HF tokenizer_config.json with a chat_template' },
+  { name: 'template', flag: 'template', kind: 'string', def: 'chatml', help: '"chatml", or the chat template of an HF checkpoint directory, tokenizer_config.json or chat_template.jinja' },
   { name: 'maxLength', flag: 'max-length', kind: 'int', min: 2, help: 'cut examples to this many tokens (default: the model context)' },
   { name: 'valFraction', flag: 'val-fraction', kind: 'number', min: 0, max: 0.5, def: 0.05, help: 'fraction of examples held out' },
   ...TRAIN_OPTIONS.map((s) => (s.name in SFT_DEFAULTS ? { ...s, def: SFT_DEFAULTS[s.name] } : s)),
@@ -39,8 +37,10 @@ export function sftCommand(): Command {
 
 async function loadTemplate(spec: string): Promise<ChatTemplate> {
   if (spec === 'chatml') return chatmlTemplate();
-  if (!(await stat(spec).catch(() => null))?.isFile()) throw new CliError(`--template must be "chatml" or an existing tokenizer_config.json, got ${spec}`);
-  return loadHfChatTemplate(spec);
+  if (!(await stat(spec).catch(() => null))) throw new CliError(`--template must be "chatml" or an existing tokenizer_config.json, chat_template.jinja or checkpoint directory, got ${spec}`);
+  return loadChatTemplate(spec).catch((e: unknown) => {
+    throw e instanceof TokenizerError ? new CliError(e.message, 1) : e;
+  });
 }
 
 export async function sft(o: Record<string, unknown>): Promise<void> {
@@ -63,7 +63,8 @@ export async function sft(o: Record<string, unknown>): Promise<void> {
   if (skipped.length) log(`sft: skipped ${skipped.length} example(s) with no response token within ${maxLength} tokens (e.g. ${skipped.slice(0, 3).join(', ')})`);
   const nVal = Math.floor(examples.length * (o.valFraction as number));
   const seed = o.seed as number;
-  const padId = model.config.padTokenId ?? model.config.eosTokenId ?? 0;
+  const eos = model.config.eosTokenId; // one id or (HF) a list: pad with the first
+  const padId = model.config.padTokenId ?? (typeof eos === 'number' ? eos : eos?.[0]) ?? 0;
   const common = { batchSize: o.batchSize as number, padId, maxLength };
   const trainEx = examples.slice(0, examples.length - nVal);
   const valEx = examples.slice(examples.length - nVal);

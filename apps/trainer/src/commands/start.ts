@@ -14,8 +14,8 @@ import { trainBpe, saveTokenizer } from '@llm/tokenizer-bpe';
 import { resolveTokenizer } from '@llm/train';
 import { addOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
 import { generateCorpus } from '../corpus/generator.js';
-import { generateText } from '../generate.js';
 import { pretrain, PRETRAIN_SPECS } from './pretrain.js';
+import { writeSample } from './sample.js';
 
 export const START_SPECS: OptSpec[] = [
   { name: 'data', flag: 'data', kind: 'paths', help: 'train on these files instead of the generated corpus' },
@@ -62,10 +62,7 @@ export function startCommand(): Command {
     const model = await pretrain(opts, { log, maxMs: (o.minutes as number) * 60_000 });
     const tok = await resolveTokenizer(tokPath);
     log('\nsample:');
-    const prompt = o.prompt as string;
-    process.stdout.write(prompt);
-    for (const piece of generateText(model, tok.tokenizer, prompt, { maxTokens: 300, temperature: 0.8, topK: 20, seed: o.seed as number })) process.stdout.write(piece);
-    process.stdout.write('\n');
+    await writeSample(model, tok.tokenizer, o.prompt as string, { maxTokens: 300, temperature: 0.8, topK: 20, seed: o.seed as number });
     model.dispose();
   });
 }

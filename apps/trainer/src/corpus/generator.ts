@@ -4,7 +4,7 @@
  * Deterministic: a seed gives the same string on every platform (our own PRNG, no Math.random).
  *
  *   const text = generateCorpus({ seed: 1, bytes: 200_000 });  // ~200 KB, ~70% stories
- *   text.split('\n\n').length                                   // → 505 documents
+ *   text.split('\n\n').length                                   // → 493 documents
  *   generateCorpus({ seed: 1, bytes: 200_000 }) === text        // → true
  *   generateCorpus({ kinds: ['dialogue'], bytes: 5_000 })       // dialogues only
  */

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { jsonSchemaConstraint } from './json-schema.js';
 import { regexConstraint } from './regex-constraint.js';
-import { byteVocab, generate, trainedVocab, validate } from './test-helpers.js';
+import { byteVocab, generate, trainedVocab, validate } from '../testing/constrained.js';
 import { indexVocab } from './vocab-index.js';
 
 const SCHEMA = {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Constraint } from '../types.js';
 import { jsonSchemaConstraint } from './json-schema.js';
 import { regexConstraint } from './regex-constraint.js';
-import { jsonCorpus } from './test-helpers.js';
+import { jsonCorpus } from '../testing/constrained.js';
 import { indexVocab } from './vocab-index.js';
 import { vocabFromTokenizer } from './vocab.js';
 

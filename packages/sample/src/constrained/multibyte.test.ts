@@ -3,7 +3,7 @@
 // still complete an allowed character.
 import { describe, expect, it } from 'vitest';
 import { regexConstraint } from './regex-constraint.js';
-import { byteVocab, generate } from './test-helpers.js';
+import { byteVocab, generate } from '../testing/constrained.js';
 
 const { vocab, eos } = byteVocab();
 

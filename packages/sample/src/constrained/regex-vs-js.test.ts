@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { contains } from './charset.js';
 import { DEAD, LazyDfa } from './dfa.js';
-import { rng } from './test-helpers.js';
+import { rng } from '@llm/kit';
 
 const PATTERNS = [
   'a|b',

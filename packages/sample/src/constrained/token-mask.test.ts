@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEAD, LazyDfa } from './dfa.js';
 import { TokenMask, allowedTokens, canComplete } from './token-mask.js';
-import { rng, trainedVocab } from './test-helpers.js';
+import { rng } from '@llm/kit';
+import { trainedVocab } from '../testing/constrained.js';
 import { NO_PENDING, decodeFrom } from './utf8.js';
 import { indexVocab } from './vocab-index.js';
 

@@ -1,6 +1,6 @@
 // The incremental decoder accepts exactly what TextDecoder's fatal mode accepts, byte by byte.
 import { describe, expect, it } from 'vitest';
-import { rng } from './test-helpers.js';
+import { rng } from '@llm/kit';
 import { INVALID, NO_PENDING, decodeFrom, isPending, pendingRange, utf8Step } from './utf8.js';
 
 const fatal = new TextDecoder('utf-8', { fatal: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { trainedVocab } from './test-helpers.js';
+import { trainedVocab } from '../testing/constrained.js';
 import { indexVocab } from './vocab-index.js';
 import { vocabFromTokenizer } from './vocab.js';
 

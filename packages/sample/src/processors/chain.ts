@@ -15,8 +15,8 @@
  * order is used; frequency/presence sits right after the repetition penalty as in llama.cpp's
  * penalties sampler, and logit bias comes last so it is an exact additive offset on the final
  * pre-temperature logit and cannot un-ban a token (−Infinity + b = −Infinity).
- * Temperature 0 means greedy: the chain ends with GreedyProcessor (only the first argmax survives)
- * and the warpers are skipped, as HF skips them when do_sample = False.
+ * Temperature 0 (or doSample false) means greedy: the chain ends with GreedyProcessor (only the
+ * first argmax survives) and the warpers are skipped, as HF skips them when do_sample = False.
  * A value that turns a step off (temperature 1, topK 0, topP 1, minP 0, typicalP 1,
  * repetitionPenalty 1, both penalties 0, noRepeatNgramSize 0) adds no processor, as in HF.
  *
@@ -24,6 +24,7 @@
  *   // → [RepetitionPenalty(1.1), Temperature(0.7), TopK(40), TopP(0.9)]
  *   const next = sampleToken(applyProcessors(logits, chain, { ids, promptLength }), rng);
  */
+import { isGreedy, resolveGenerationConfig, type GenerationConfig, type SamplingOptions } from '../config.js';
 import { SampleError } from '../errors.js';
 import { assertValidLogits } from '../sampling.js';
 import type { LogitsProcessor, SampleContext } from '../types.js';
@@ -39,60 +40,22 @@ import { TemperatureProcessor } from './temperature.js';
 import { TopKProcessor } from './top-k.js';
 import { TopPProcessor } from './top-p.js';
 import { TypicalPProcessor } from './typical-p.js';
-import { invalid, requireFinite, requireInt, requireRange } from './validate.js';
 
-/** Sampling options (HF generation_config / OpenAI names in camelCase). All optional. */
-export interface SamplingOptions {
-  /** > 0 scales logits by 1/t; 0 = greedy (argmax). Default 1. */
-  temperature?: number;
-  /** Keep the k most likely tokens (ties kept); 0 = off (default). */
-  topK?: number;
-  /** Nucleus: keep the smallest top set with mass ≥ p, p in (0, 1]; 1 = off (default). */
-  topP?: number;
-  /** Keep tokens with prob ≥ minP · max prob, in [0, 1]; 0 = off (default). */
-  minP?: number;
-  /** Locally typical sampling mass in (0, 1]; 1 = off (default). */
-  typicalP?: number;
-  /** CTRL/HF repetition penalty > 0 over prompt + generated ids; 1 = off (default). */
-  repetitionPenalty?: number;
-  /** OpenAI frequency penalty over generated ids (finite; default 0). */
-  frequencyPenalty?: number;
-  /** OpenAI presence penalty over generated ids (finite; default 0). */
-  presencePenalty?: number;
-  /** Window for the penalties: the last N ids (repetition) / last N generated ids (frequency, presence). */
-  penaltyLastN?: number;
-  /** Ban repeating any n-gram of this size; 0 = off (default). */
-  noRepeatNgramSize?: number;
-  /** Token id → additive bias; −Infinity bans. */
-  logitBias?: ReadonlyMap<number, number> | Readonly<Record<number, number>>;
-  /** Token sequences that must not be generated ([t] bans t; [a, b] bans b after a). */
-  badWords?: readonly (readonly number[])[];
-  /** Only these token ids may be generated. */
-  allowedTokens?: Iterable<number>;
-}
+export type { SamplingOptions } from '../config.js';
 
 /**
- * Validates `opts` (SampleError('INVALID_ARGUMENT') naming the bad option) and returns the chain in
- * the documented order.
+ * Checks `opts` (through resolveGenerationConfig: SampleError('INVALID_ARGUMENT') naming the bad
+ * option) and returns the chain in the documented order. A resolved GenerationConfig is accepted
+ * as it is; its `doSample: false` gives the greedy chain like temperature 0.
  *
  *   buildProcessors({});                      // []   (plain sampling from softmax(logits))
  *   buildProcessors({ temperature: 0 });      // [GreedyProcessor]
  *   buildProcessors({ topP: 1.5 });           // throws "topP must be in (0, 1], got 1.5"
  */
-export function buildProcessors(opts: SamplingOptions = {}): LogitsProcessor[] {
-  const temperature = opts.temperature ?? 1;
-  requireFinite('temperature', temperature);
-  if (temperature < 0) invalid(`temperature must be ≥ 0 (0 = greedy), got ${temperature}`);
-  const topK = requireInt('topK', opts.topK ?? 0, 0);
-  const topP = requireRange('topP', opts.topP ?? 1, 0, 1, { loOpen: true });
-  const minP = requireRange('minP', opts.minP ?? 0, 0, 1);
-  const typicalP = requireRange('typicalP', opts.typicalP ?? 1, 0, 1, { loOpen: true });
-  const repetitionPenalty = requireFinite('repetitionPenalty', opts.repetitionPenalty ?? 1);
-  if (!(repetitionPenalty > 0)) invalid(`repetitionPenalty must be > 0 (1 = off), got ${repetitionPenalty}`);
-  const frequency = requireFinite('frequencyPenalty', opts.frequencyPenalty ?? 0);
-  const presence = requireFinite('presencePenalty', opts.presencePenalty ?? 0);
-  const lastN = opts.penaltyLastN === undefined ? undefined : requireInt('penaltyLastN', opts.penaltyLastN, 0);
-  const ngram = requireInt('noRepeatNgramSize', opts.noRepeatNgramSize ?? 0, 0);
+export function buildProcessors(opts: SamplingOptions | GenerationConfig = {}): LogitsProcessor[] {
+  const c = resolveGenerationConfig(opts);
+  const { temperature, topK, topP, minP, typicalP, repetitionPenalty, noRepeatNgramSize: ngram } = c;
+  const [frequency, presence, lastN] = [c.frequencyPenalty, c.presencePenalty, c.penaltyLastN ?? undefined];
 
   const chain: LogitsProcessor[] = [];
   // 1. context-dependent processors
@@ -101,14 +64,14 @@ export function buildProcessors(opts: SamplingOptions = {}): LogitsProcessor[] {
     chain.push(new FrequencyPresencePenaltyProcessor({ frequency, presence, lastN }));
   }
   if (ngram > 0) chain.push(new NoRepeatNGramProcessor(ngram));
-  if (opts.badWords !== undefined && opts.badWords.length > 0) chain.push(new BadWordsProcessor(opts.badWords));
-  if (opts.allowedTokens !== undefined) chain.push(new AllowedTokensProcessor(opts.allowedTokens));
-  if (opts.logitBias !== undefined) {
-    const bias = new LogitBiasProcessor(opts.logitBias);
+  if (c.badWords.length > 0) chain.push(new BadWordsProcessor(c.badWords));
+  if (c.allowedTokens !== null) chain.push(new AllowedTokensProcessor(c.allowedTokens));
+  if (c.logitBias !== null) {
+    const bias = new LogitBiasProcessor(c.logitBias);
     if (bias.bias.size > 0) chain.push(bias);
   }
   // 2. temperature; 0 = greedy, which makes the warpers pointless (HF skips them without do_sample)
-  if (temperature === 0) {
+  if (isGreedy(c)) {
     chain.push(new GreedyProcessor());
     return chain;
   }

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomArray } from '@llm/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.js';
 import {
@@ -9,19 +10,6 @@ import {
 import { MATMUL_WASM_BASE64 } from './matmul.wasm.generated.js';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** Deterministic uniform [-1, 1) values (mulberry32). */
-function random(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 const sizeOf = (shape: number[]): number => shape.reduce((n, d) => n * d, 1);
 
@@ -65,8 +53,8 @@ let seed = 1;
 
 /** tf.matMul on the current backend vs the reference; returns the relative error. */
 function check(aShape: number[], bShape: number[], tA = false, tB = false): number {
-  const a = random(sizeOf(aShape), seed++);
-  const b = random(sizeOf(bShape), seed++);
+  const a = randomArray(sizeOf(aShape), seed++);
+  const b = randomArray(sizeOf(bShape), seed++);
   const got = tf.tidy(() => {
     const c = tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), tA, tB);
     return { shape: c.shape, data: c.dataSync() as Float32Array };
@@ -112,10 +100,10 @@ const ACT: Record<Act, (x: number) => number> = {
  */
 function checkFused(aShape: number[], bShape: number[], tA: boolean, tB: boolean,
   biasLen: number, activation: Act, preluLen = 0): number {
-  const a = random(sizeOf(aShape), seed++);
-  const b = random(sizeOf(bShape), seed++);
-  const bias = random(biasLen, seed++).map((x) => 4 * x);
-  const slope = random(preluLen, seed++);
+  const a = randomArray(sizeOf(aShape), seed++);
+  const b = randomArray(sizeOf(bShape), seed++);
+  const bias = randomArray(biasLen, seed++).map((x) => 4 * x);
+  const slope = randomArray(preluLen, seed++);
   const got = tf.tidy(() => tf.fused.matMul({
     a: tf.tensor(a, aShape), b: tf.tensor(b, bShape), transposeA: tA, transposeB: tB,
     bias: biasLen > 0 ? tf.tensor1d(bias) : undefined, activation, leakyreluAlpha: 0.1,
@@ -243,7 +231,7 @@ describe('wasm _FusedMatMul kernel', () => {
   });
 
   it('gradient of fused.matMul with bias matches the cpu backend', async () => {
-    const [a, b, bias] = [random(35, seed++), random(45, seed++), random(9, seed++)];
+    const [a, b, bias] = [randomArray(35, seed++), randomArray(45, seed++), randomArray(9, seed++)];
     const run = () => tf.tidy(() => {
       const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
         tf.sum(tf.square(tf.fused.matMul({ a: x, b: y, bias: z, transposeB: true })));
@@ -283,10 +271,10 @@ describe('wasm BatchMatMul kernel: integration', () => {
       [[6, 7, 5], [5, 9], false, false],
     ];
     for (const [aShape, bShape, tA, tB] of cases) {
-      const a = random(sizeOf(aShape), seed++);
-      const b = random(sizeOf(bShape), seed++);
+      const a = randomArray(sizeOf(aShape), seed++);
+      const b = randomArray(sizeOf(bShape), seed++);
       const run = () => tf.tidy(() => {
-        const w = tf.tensor(random(sizeOf(planMatMul(aShape, bShape, tA, tB)!.outShape), 7),
+        const w = tf.tensor(randomArray(sizeOf(planMatMul(aShape, bShape, tA, tB)!.outShape), 7),
           planMatMul(aShape, bShape, tA, tB)!.outShape);
         const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, tA, tB), w));
         return tf.grads(f)([tf.tensor(a, aShape), tf.tensor(b, bShape)]).map((g) => g.dataSync());
@@ -384,8 +372,8 @@ describe('matmul.wasm module', () => {
       const [a, b, c] = [1024, 65536, 131072];
       const pack = 262144;
       const heapF = new Float32Array(memory.buffer);
-      heapF.set(random(M! * K!, 3), a / 4);
-      heapF.set(random(K! * N!, 4), b / 4);
+      heapF.set(randomArray(M! * K!, 3), a / 4);
+      heapF.set(randomArray(K! * N!, 4), b / 4);
       const before = heap.slice();
       matmul(a, b, c, 1, M!, N!, K!, tA!, tB!, 0, 0, pack);
       const cEnd = c + M! * N! * 4;

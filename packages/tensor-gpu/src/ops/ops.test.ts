@@ -9,7 +9,7 @@ import { layerNorm, rmsNorm } from './norms.js';
 import { gelu, silu } from './activations.js';
 import { applyRope, ropeTables } from './rope.js';
 import { attentionRef, crossEntropyRef } from '../testing/reference.js';
-import { maxAbsDiff, randomArray, randomInts } from '../testing/rng.js';
+import { maxAbsDiff, randomArray, randomInts } from '@llm/kit';
 
 /** Plain autodiff attention (no custom gradient): the independent path for gradients. */
 function naiveAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, offset: number): tf.Tensor {

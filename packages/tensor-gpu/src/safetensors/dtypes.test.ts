@@ -7,7 +7,7 @@ import {
   float32ToFloat16Bits,
   shapeProblem,
 } from './dtypes.js';
-import { rng } from '../testing/rng.js';
+import { rng } from '@llm/kit';
 
 /** A float32 with the given bit pattern (to build NaN payloads, -NaN, subnormals...). */
 function f32(bits: number): number {

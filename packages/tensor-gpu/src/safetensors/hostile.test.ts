@@ -5,7 +5,7 @@ import { TensorGpuError } from '../errors.js';
 import { findDuplicateKey } from './read.js';
 import { parseSafetensors, rawToFloat32, serializeSafetensors } from './index.js';
 import { expectError } from '../testing/expect-error.js';
-import { rng } from '../testing/rng.js';
+import { rng } from '@llm/kit';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -23,8 +23,9 @@ function file(header: string | Uint8Array, data: number | Uint8Array = 0, header
 const entry = (dtype: unknown, shape: unknown, offsets: unknown): string =>
   JSON.stringify({ dtype, shape, data_offsets: offsets });
 
-const invalid = (buf: Uint8Array, fragment: string | RegExp): void =>
+const invalid = (buf: Uint8Array, fragment: string | RegExp): void => {
   expectError(() => parseSafetensors(buf), 'SAFETENSORS_INVALID', fragment);
+};
 
 describe('hostile headers', () => {
   it('rejects files shorter than 8 bytes', () => {

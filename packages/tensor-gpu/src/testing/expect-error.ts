@@ -1,15 +1,5 @@
-/** Test helper: assert fn throws a TensorGpuError with `code` and a message matching `fragment`. */
-import { expect } from 'vitest';
+/** Test helper: `fn` throws a TensorGpuError with `code` and a message matching `fragment` (the kit's expectError, typed). */
+import { expectError as expectErrorOf } from '@llm/kit';
 import { TensorGpuError, type TensorGpuErrorCode } from '../errors.js';
 
-export function expectError(fn: () => unknown, code: TensorGpuErrorCode, fragment: string | RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(TensorGpuError);
-  expect((err as TensorGpuError).code).toBe(code);
-  expect((err as Error).message).toMatch(fragment);
-}
+export const expectError = (fn: () => unknown, code: TensorGpuErrorCode, fragment?: string | RegExp): TensorGpuError => expectErrorOf(fn, code, fragment, TensorGpuError);

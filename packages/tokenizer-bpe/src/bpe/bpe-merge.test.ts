@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { getEncodingDefinition } from '../encodings.js';
 import { TokenizerError } from '../errors.js';
-import { prng } from '../testing/parity-corpus.js';
+import { rng } from '@llm/kit';
 import { BpeMerger } from './bpe-merge.js';
 import { ByteTable } from './byte-table.js';
 
@@ -39,7 +39,7 @@ describe('BpeMerger', () => {
   const merger = new BpeMerger(ByteTable.fromRanks(toy));
 
   it('agrees with a naive merge, array and heap alike, on 1500 random strings', () => {
-    const r = prng(3);
+    const r = rng(3);
     let bad = 0;
     for (let k = 0; k < 1500; k++) {
       const s = Array.from({ length: 1 + Math.floor(r() * 250) }, () => 'aabc'[Math.floor(r() * 4)]).join('');
@@ -53,7 +53,7 @@ describe('BpeMerger', () => {
 
   it('agrees array vs heap with cl100k on long random byte strings and CJK', () => {
     const m = new BpeMerger(ByteTable.fromRanks(getEncodingDefinition('cl100k_base').ranks));
-    const r = prng(9);
+    const r = rng(9);
     let bad = 0;
     for (let k = 0; k < 300; k++) {
       const text = k % 2 === 0

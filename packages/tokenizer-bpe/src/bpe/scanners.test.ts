@@ -3,7 +3,8 @@
 // tiktoken side is parity.test.ts).
 import { describe, expect, it } from 'vitest';
 import { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN, compilePattern } from '../patterns.js';
-import { fixedDocuments, prng, randomText } from '../testing/parity-corpus.js';
+import { rng } from '@llm/kit';
+import { fixedDocuments, randomText } from '../testing/parity-corpus.js';
 import { type Scanner, scanCl100k, scanGpt2, scanO200k } from './scanners.js';
 
 function byScanner(scan: Scanner, text: string, start = 0, end = text.length): string[] {
@@ -29,7 +30,7 @@ const CASES: Array<[string, Scanner, string]> = [
 
 describe.each(CASES)('%s scanner', (_name, scan, pattern) => {
   it('matches the regex on the fixed documents and 20 000 random strings', () => {
-    const r = prng(42);
+    const r = rng(42);
     const docs = [...fixedDocuments()];
     for (let k = 0; k < 20000; k++) docs.push(randomText(r, 1 + Math.floor(r() * 40)));
     let bad = 0;

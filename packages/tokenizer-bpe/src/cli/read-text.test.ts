@@ -3,7 +3,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN } from '../patterns.js';
-import { randomCorpus } from '../train/test-corpora.js';
+import { randomCorpus } from '../testing/random-corpus.js';
 import { trainBpe, trainBpeSync } from '../train/train.js';
 import { readTextChunks, safeCut } from './read-text.js';
 

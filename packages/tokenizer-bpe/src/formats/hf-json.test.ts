@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenizerDefinition } from '../definition.js';
-import { TokenizerError } from '../errors.js';
+import { TokenizerError, type TokenizerErrorCode } from '../errors.js';
 import { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN } from '../patterns.js';
-import { randomCorpus } from '../train/test-corpora.js';
+import { expectError } from '../testing/expect-error.js';
+import { randomCorpus } from '../testing/random-corpus.js';
 import { trainBpeSync } from '../train/train.js';
 import { BYTE_TO_CHAR, binaryToByteLevel, byteLevelToBinary } from './byte-level.js';
 import { deriveMerges } from './derive-merges.js';
@@ -19,18 +20,6 @@ function def(
   for (let b = 0; b < 256; b++) ranks.set(String.fromCharCode(b), b);
   for (const [t, r] of extra) ranks.set(t, r);
   return { name: 'tokenizer', pattern, ranks, specialTokens: new Map(specials) };
-}
-
-function expectError(f: () => unknown, code: string, message: RegExp): void {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TokenizerError);
-    expect((e as TokenizerError).code).toBe(code);
-    expect((e as Error).message).toMatch(message);
-    return;
-  }
-  throw new Error('expected a TokenizerError');
 }
 
 describe('byte-level text (GPT-2 bytes_to_unicode)', () => {
@@ -193,7 +182,7 @@ describe('fromHfTokenizerJson', () => {
     for (const [ours, rust] of TIKTOKEN_PAT_STRS) expect(translateTiktokenPattern(rust)).toBe(ours);
   });
 
-  const hostile: Array<[string, (j: Record<string, any>) => unknown, string, RegExp]> = [
+  const hostile: Array<[string, (j: Record<string, any>) => unknown, TokenizerErrorCode, RegExp]> = [
     ['not JSON', () => '{"model":', 'INVALID_FORMAT', /not valid JSON/],
     ['an array', () => [], 'INVALID_FORMAT', /JSON object/],
     ['no model', (j) => ({ ...j, model: undefined }), 'INVALID_FORMAT', /"model" must be an object/],

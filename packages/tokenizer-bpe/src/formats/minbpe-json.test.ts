@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenizerDefinition } from '../definition.js';
 import { TokenizerError } from '../errors.js';
-import { randomCorpus } from '../train/test-corpora.js';
+import { randomCorpus } from '../testing/random-corpus.js';
 import { trainBpeSync } from '../train/train.js';
 import { fromCompactJson, stringifyCompactJson, toCompactJson } from './minbpe-json.js';
 

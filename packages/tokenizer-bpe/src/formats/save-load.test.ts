@@ -6,7 +6,7 @@ import type { TokenizerDefinition } from '../definition.js';
 import { Tokenizer } from '../encoder.js';
 import { TokenizerError } from '../errors.js';
 import { CL100K_PATTERN } from '../patterns.js';
-import { randomCorpus } from '../train/test-corpora.js';
+import { randomCorpus } from '../testing/random-corpus.js';
 import { trainBpeSync } from '../train/train.js';
 import { loadTokenizer, saveTokenizer, sniffTokenizerFormat, type TokenizerFileFormat } from './save-load.js';
 

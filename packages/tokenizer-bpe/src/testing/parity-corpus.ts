@@ -4,20 +4,9 @@
  * plus a seeded fuzz of short random strings. Generated here, so no third-party text is needed.
  *
  *   const docs = parityCorpus();        // ~3500 strings, identical on every run
- *   randomText(prng(7), 40)             // one fuzz string of 40 code points
+ *   randomText(rng(7), 40)              // one fuzz string of 40 code points (rng from @llm/kit)
  */
-
-/** mulberry32: small, fast, seeded. `prng(1)()` is always the same number in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '@llm/kit';
 
 const PROSE = `The quick brown fox jumps over the lazy dog. It wasn't the first time; the dog didn't mind.
 "Tokenizers," she said, "are surprisingly subtle." He replied: 'I'll believe it when I see it...'
@@ -132,7 +121,7 @@ const SURROGATES = [
 
 /** Long single pieces: they take the heap merge (bpe-merge.ts) instead of the array scan. */
 function longPieces(): string[] {
-  const r = prng(77);
+  const r = rng(77);
   const b64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   return [
     'a'.repeat(2000),
@@ -225,7 +214,7 @@ export function randomText(r: () => number, n: number): string {
 
 /** fixedDocuments() followed by `fuzzCount` seeded random strings of 1–60 code points. */
 export function parityCorpus(seed = 20240607, fuzzCount = 3000): string[] {
-  const r = prng(seed);
+  const r = rng(seed);
   const docs = fixedDocuments();
   for (let k = 0; k < fuzzCount; k++) docs.push(randomText(r, 1 + Math.floor(r() * 60)));
   return docs;

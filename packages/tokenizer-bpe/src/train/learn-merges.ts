@@ -7,7 +7,7 @@
  *     { maxNewTokens: 10, minFrequency: 1 });
  *   // [{ left: 97, right: 98, id: 256 }, { left: 256, right: 256, id: 257 }]
  *
- * Choice of pair (the same rule as `trainBpeNaive`): the highest count, where a pair's count is
+ * Choice of pair (the same rule as `trainBpeReference`): the highest count, where a pair's count is
  * the number of adjacent occurrences (overlapping ones included, as in minbpe's get_stats)
  * summed over words weighted by word frequency; ties go to the smaller left id, then the smaller
  * right id. A merge replaces occurrences left to right, without overlap.

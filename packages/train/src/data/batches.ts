@@ -6,7 +6,7 @@
  *   const src = new WindowSampler(train, { batchSize: 12, blockSize: 64, seed: 1337 });
  *   const b = src.next();   // inputs/targets Int32Array [12·64]; targets = inputs shifted by one
  */
-import { Rng, hashSeed } from '@llm/transformer';
+import { Rng, hashSeed } from '@llm/tensor-gpu';
 import { TrainError } from '../errors.js';
 import type { TokenShard } from './shard.js';
 

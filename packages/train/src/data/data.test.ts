@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tokenizer, trainBpeSync } from '@llm/tokenizer-bpe';
-import { TrainError } from '../errors.js';
+import { expectTrainError } from '../testing/sft-helpers.js';
 import { resolveTokenizer, byteTokenizerDefinition, tokenizerHash } from './tokenizer.js';
 import { writeTokenShard, TokenShard } from './shard.js';
 import { splitTokens, WindowSampler } from './batches.js';
@@ -14,18 +14,6 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'llm-data-'));
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
-
-async function expectTrainError(p: Promise<unknown> | (() => unknown), code: string, msg: RegExp): Promise<void> {
-  let err: unknown;
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(TrainError);
-  expect((err as TrainError).code).toBe(code);
-  expect((err as Error).message).toMatch(msg);
-}
 
 const text = Array.from({ length: 3000 }, (_, i) => `line ${i}: the quick brown fox ${i % 7 === 0 ? 'jumps — über ∑ 🦊' : 'naps'}\n`).join('');
 

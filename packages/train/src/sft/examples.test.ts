@@ -3,9 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Tokenizer, trainBpeSync } from '@llm/tokenizer-bpe';
+import { Tokenizer, applyChatTemplate, chatmlTemplate, jinjaChatTemplate, trainBpeSync } from '@llm/tokenizer-bpe';
 import { type SftRecord, iterateSftJsonl, readSftJsonl, tokenizeExample, tokenizeRecords, validateSftRecord } from './examples.js';
-import { chatmlTemplate, jinjaTemplate } from './template.js';
 import { byteTokenizer, bytes, expectTrainError, tempDir, tempFile } from '../testing/sft-helpers.js';
 
 const S = 256; // <|im_start|>
@@ -140,7 +139,7 @@ describe('tokenizeExample (byte tokenizer, ChatML)', () => {
     const ex = tokenizeExample({ prompt: 'hi', response: 'yo' }, tok, chatml, { addEos: true, eosToken: '</s>' })!;
     expect(ex.ids.slice(-5)).toEqual([121, 111, E, NL, 259]);
     expect(ex.labels.slice(-5)).toEqual([121, 111, E, NL, 259]);
-    const llama = jinjaTemplate("{% for m in messages %}{{ '[' + m.role + ']' + m.content + eos_token }}{% endfor %}", { eos_token: '</s>' });
+    const llama = jinjaChatTemplate("{% for m in messages %}{{ '[' + m.role + ']' + m.content + eos_token }}{% endfor %}", { context: { eos_token: '</s>' } });
     const once = tokenizeExample({ prompt: 'hi', response: 'yo' }, tok, llama, { addEos: true })!; // eos from the template
     expect(once.ids.slice(-3)).toEqual([121, 111, 259]);
     expect(once.ids.filter((id) => id === 259)).toHaveLength(2); // one per message, none added
@@ -162,15 +161,15 @@ describe('tokenizeExample (byte tokenizer, ChatML)', () => {
   it('a tokenizer without the ChatML specials treats the markers as plain text', () => {
     const plain = byteTokenizer([]);
     const ex = tokenizeExample({ prompt: 'hi', response: 'yo' }, plain, chatml)!;
-    const text = chatml.render([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }]);
+    const text = applyChatTemplate([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }], { template: chatml });
     expect(ex.ids).toEqual(bytes(text));
     expect(ex.labels.filter((l) => l !== X)).toEqual(bytes('yo<|im_end|>\n'));
   });
 
   it('a Llama-2-style template: the labelled span is " answer </s>"', () => {
-    const t = jinjaTemplate(
+    const t = jinjaChatTemplate(
       "{% for m in messages %}{% if m.role == 'user' %}{{ bos_token + '[INST] ' + m.content + ' [/INST]' }}{% else %}{{ ' ' + m.content + ' ' + eos_token }}{% endif %}{% endfor %}",
-      { bos_token: '<s>', eos_token: '</s>' },
+      { context: { bos_token: '<s>', eos_token: '</s>' } },
     );
     const ex = tokenizeExample({ prompt: 'q', response: 'r' }, tok, t)!;
     expect(ex.ids).toEqual([258, ...bytes('[INST] q [/INST]'), ...bytes(' r '), 259]);
@@ -178,8 +177,13 @@ describe('tokenizeExample (byte tokenizer, ChatML)', () => {
   });
 
   it('a template that rewrites earlier turns → TEMPLATE_INVALID', async () => {
-    const t = jinjaTemplate('{% for m in messages %}{{ m.content }}{% if loop.last %}<END>{% endif %}{% endfor %}');
+    const t = jinjaChatTemplate('{% for m in messages %}{{ m.content }}{% if loop.last %}<END>{% endif %}{% endfor %}');
     await expectTrainError(() => tokenizeExample({ prompt: 'a', response: 'b' }, tok, t), 'TEMPLATE_INVALID', /does not extend/);
+  });
+
+  it('a template that fails to render → TEMPLATE_INVALID naming the record', async () => {
+    const t = jinjaChatTemplate("{{ raise_exception('only system messages') }}", { name: 'strict' });
+    await expectTrainError(() => tokenizeExample({ prompt: 'a', response: 'b', source: 'c.jsonl:4' }, tok, t), 'TEMPLATE_INVALID', /^c\.jsonl:4: strict: .*only system messages/);
   });
 
   it('tokenizeRecords keeps the usable examples and lists the skipped ones', () => {
@@ -210,7 +214,7 @@ describe('tokenizeExample (trained BPE tokenizer)', () => {
       { role: 'assistant', content: 'Sure.' },
     ];
     const ex = tokenizeExample({ messages }, tok, chatmlTemplate())!;
-    expect(tok.decode(ex.ids)).toBe(chatmlTemplate().render(messages));
+    expect(tok.decode(ex.ids)).toBe(applyChatTemplate(messages, { template: 'chatml' }));
     const runs: number[][] = [];
     ex.labels.forEach((l, i) => {
       if (l === X) return;

@@ -11,9 +11,9 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { IGNORE_INDEX } from '@llm/tensor-gpu';
-import type { Tokenizer } from '@llm/tokenizer-bpe';
+import { TokenizerError, type ChatMessage, type ChatTemplate, type Tokenizer } from '@llm/tokenizer-bpe';
 import { TrainError } from '../errors.js';
-import { type ChatMessage, type ChatTemplate, renderSegments } from './template.js';
+import { renderSegments, type Segment } from './segments.js';
 
 /** One SFT example as written in JSONL. `source` ('file.jsonl:12') is added by the reader for error messages. */
 export type SftRecord =
@@ -155,9 +155,9 @@ export interface TokenizeOptions {
   maxLength?: number;
   /** Label assistant turns only (default), or every token. */
   trainOn?: 'assistant' | 'all';
-  /** Append the end-of-sequence token (`eosToken`, else the template's) unless the ids already end with it. Default false. */
+  /** Append the end-of-sequence token (`eosToken`, else the template's `eos_token`) unless the ids already end with it. Default false. */
   addEos?: boolean;
-  /** Text of the end-of-sequence token for addEos (e.g. '<|endoftext|>'). Default: `template.eosToken`. */
+  /** Text of the end-of-sequence token for addEos (e.g. '<|endoftext|>'). Default: `template.context.eos_token`. */
   eosToken?: string;
   /** Special tokens whose text becomes their id (default 'all': the template's markers, but also any in the content). */
   allowedSpecial?: 'all' | Iterable<string>;
@@ -189,7 +189,7 @@ export function tokenizeExample(
   const messages = toMessages(record);
   const ids: number[] = [];
   const labels: number[] = [];
-  for (const run of labelRuns(template, messages)) {
+  for (const run of labelRuns(template, messages, record)) {
     const piece = encode(tokenizer, run.text, opts, record);
     const train = trainOn === 'all' || run.train;
     for (const id of piece) ids.push(id), labels.push(train ? id : IGNORE_INDEX);
@@ -200,10 +200,17 @@ export function tokenizeExample(
   return out.labels.slice(1).some((l) => l !== IGNORE_INDEX) ? out : null;
 }
 
-/** Segments merged into maximal runs with the same `train` flag. */
-function labelRuns(template: ChatTemplate, messages: ChatMessage[]): Array<{ text: string; train: boolean }> {
+/** Segments merged into maximal runs with the same `train` flag; a template error names the record. */
+function labelRuns(template: ChatTemplate, messages: ChatMessage[], record: SftRecord): Array<{ text: string; train: boolean }> {
+  let segments: Segment[];
+  try {
+    segments = renderSegments(template, messages);
+  } catch (e) {
+    if (e instanceof TokenizerError) throw new TrainError('TEMPLATE_INVALID', `${sourceOf(record)}: ${e.message}`, { cause: e });
+    throw e;
+  }
   const runs: Array<{ text: string; train: boolean }> = [];
-  for (const s of renderSegments(template, messages)) {
+  for (const s of segments) {
     const last = runs.at(-1);
     if (last && last.train === s.train) last.text += s.text;
     else runs.push({ text: s.text, train: s.train });
@@ -244,7 +251,8 @@ function appendEos(
   record: SftRecord,
   train: boolean,
 ): void {
-  const text = opts.eosToken ?? template.eosToken;
+  const fromTemplate = template.context.eos_token;
+  const text = opts.eosToken ?? (typeof fromTemplate === 'string' ? fromTemplate : undefined);
   if (text === undefined) {
     throw new TrainError('INVALID_ARGUMENT', `${sourceOf(record)}: addEos needs an end-of-sequence token; pass eosToken (e.g. '<|endoftext|>'), template "${template.name}" has none.`);
   }

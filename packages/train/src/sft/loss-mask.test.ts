@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf, initBackend, crossEntropy } from '@llm/tensor-gpu';
 import { TransformerLM } from '@llm/transformer';
+import { chatmlTemplate } from '@llm/tokenizer-bpe';
 import { type SftRecord, type TokenizedExample, tokenizeExample } from './examples.js';
-import { chatmlTemplate } from './template.js';
 import { collate, toTensors } from './collate.js';
 import { logSoftmaxRow } from '../testing/loss-reference.js';
 import { byteTokenizer } from '../testing/sft-helpers.js';

@@ -6,7 +6,7 @@
  *   const src = new SftSampler(examples, { batchSize: 8, seed: 1, padId: 0 });
  *   src.next();   // HostBatch: inputs, targets (−100 on prompt tokens and padding), mask
  */
-import { hashSeed } from '@llm/transformer';
+import { hashSeed } from '@llm/tensor-gpu';
 import { TrainError } from '../errors.js';
 import type { BatchSource, HostBatch } from '../data/batches.js';
 import { collate, groupByLength } from './collate.js';

@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { expectErrorAsync } from '@llm/kit';
 import { GPT2_PATTERN, Tokenizer, bytesToBinary } from '@llm/tokenizer-bpe';
 import { TrainError, type TrainErrorCode } from '../errors.js';
 
@@ -32,15 +32,5 @@ export function tempFile(name: string, text: string): string {
   return path;
 }
 
-/** Assert fn throws (or rejects with) a TrainError with `code` and a message matching every fragment. */
-export async function expectTrainError(fn: () => unknown, code: TrainErrorCode, ...fragments: Array<string | RegExp>): Promise<void> {
-  let err: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a TrainError').toBeInstanceOf(TrainError);
-  expect((err as TrainError).code).toBe(code);
-  for (const f of fragments) expect((err as Error).message).toMatch(f);
-}
+/** Assert fn throws (or the promise rejects with) a TrainError with `code` and a message matching every fragment (the kit's expectErrorAsync, typed). */
+export const expectTrainError = (fn: PromiseLike<unknown> | (() => unknown), code: TrainErrorCode, ...fragments: Array<string | RegExp>): Promise<TrainError> => expectErrorAsync(fn, code, fragments, TrainError);

@@ -1,12 +1,11 @@
 /** Test helpers (not part of the public API). */
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { expectErrorAsync, rng } from '@llm/kit';
 import { tf, initBackend, readSafetensors, rawToTensor } from '@llm/tensor-gpu';
 import { TransformerError, type TransformerErrorCode } from '../errors.js';
-// The seeded PRNG and array comparison tensor-gpu's tests use (test-only source, no tfjs import).
-import { rng, maxAbsDiff } from '../../../tensor-gpu/src/testing/rng.js';
 
-export { rng, maxAbsDiff };
+// The shared seeded PRNG and array comparison, for the tests that import them from here.
+export { rng, maxAbsDiff } from '@llm/kit';
 
 /** The wasm backend with llm-ts kernels (what users get by default here). */
 export async function useWasm(): Promise<void> {
@@ -22,18 +21,8 @@ export async function readExpected(name: string): Promise<Map<string, tf.Tensor>
   return new Map([...tensors].map(([k, raw]) => [k, rawToTensor(raw)]));
 }
 
-/** Assert fn throws (or rejects with) a TransformerError with `code` and a message matching `fragment`. */
-export async function expectError(fn: () => unknown, code: TransformerErrorCode, fragment: string | RegExp): Promise<void> {
-  let err: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a TransformerError').toBeInstanceOf(TransformerError);
-  expect((err as TransformerError).code).toBe(code);
-  expect((err as Error).message).toMatch(fragment);
-}
+/** Assert fn throws (or rejects with) a TransformerError with `code` and a message matching `fragment` (the kit's expectErrorAsync, typed). */
+export const expectError = (fn: () => unknown, code: TransformerErrorCode, fragment?: string | RegExp): Promise<TransformerError> => expectErrorAsync(fn, code, fragment, TransformerError);
 
 /** B×T random ids in [lo, V). */
 export function randomIds(B: number, T: number, V: number, seed: number, lo = 0): tf.Tensor2D {

@@ -1,21 +1,13 @@
 /**
- * Small deterministic corpora for the trainer tests (not part of the package API).
+ * Small deterministic corpora for the trainer and format tests (not part of the package API).
  *
  *   randomCorpus(1, 'ab', 50)  // the same 50 pseudo-words of a/b on every run
  */
-
-/** A seeded linear congruential generator in [0, 1). */
-export function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { rng } from '@llm/kit';
 
 /** `words` pseudo-words over `alphabet`, 1–10 chars each, joined by spaces and some newlines. */
 export function randomCorpus(seed: number, alphabet: string, words: number): string {
-  const rnd = lcg(seed);
+  const rnd = rng(seed);
   const chars = [...alphabet];
   const out: string[] = [];
   for (let i = 0; i < words; i++) {
@@ -27,6 +19,6 @@ export function randomCorpus(seed: number, alphabet: string, words: number): str
   return out.join('');
 }
 
-/** The GPT-2 pre-tokenization regex (local copy for tests). */
+/** The GPT-2 pre-tokenization regex with JS `\s` (a local variant of GPT2_PATTERN for tests). */
 export const GPT2_TEST_PATTERN =
   "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";

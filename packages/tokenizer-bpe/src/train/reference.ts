@@ -1,9 +1,10 @@
 /**
  * The slow, obviously-correct reference trainer (minbpe's loop): every merge recounts all pairs
- * over every pre-tokenized piece of the corpus, then rewrites every piece. NOT exported from the
- * package; tests and the training benchmark compare `trainBpe` against it.
+ * over every pre-tokenized piece of the corpus, then rewrites every piece. Exported as
+ * `trainBpeReference` for checking `trainBpeWithMerges` against (the tests and the training
+ * benchmark do); far too slow for real corpora (hours for what `trainBpe` does in a second).
  *
- *   trainBpeNaive('aaabdaaabac', { vocabSize: 259 }).merges.map((m) => [m.left, m.right])
+ *   trainBpeReference('aaabdaaabac', { vocabSize: 259 }).merges.map((m) => [m.left, m.right])
  *   // [[97, 97], [97, 98], [256, 257]]
  *
  * It follows the same rules as `trainBpe`: same pre-tokenization, same pair counts (overlapping
@@ -16,7 +17,7 @@ import type { TrainResult } from './train.js';
 import { TrainingVocab, buildDefinition } from './vocab.js';
 
 /** Trains on a string or on chunks, recounting everything on every merge. */
-export function trainBpeNaive(input: string | Iterable<string>, opts: TrainOptions): TrainResult {
+export function trainBpeReference(input: string | Iterable<string>, opts: TrainOptions): TrainResult {
   const o = resolveTrainOptions(opts);
   const pieces = splitAll(
     typeof input === 'string' ? [input] : input,

@@ -1,22 +1,16 @@
 /**
- * Shared by the constrained-decoding tests (not part of the package surface): seeded random
- * numbers, vocabularies (a BPE trained on generated JSON-ish text, a byte-level one), a fake
- * model's constrained generation loop, and a validator for the JSON-schema subset.
+ * Shared by the constrained-decoding tests (not part of the package surface): vocabularies (a BPE
+ * trained on generated JSON-ish text, a byte-level one), a fake model's constrained generation
+ * loop, and a validator for the JSON-schema subset. Seeded by the kit's `rng`.
  *
  *   const { vocab, eos } = trainedVocab();
  *   const out = generate(regexConstraint('\\d+', vocab, { eosIds: [eos] }), vocab, [eos], 7);
  *   out.text   // e.g. '4081'
  */
-import { Rng } from '@llm/tensor-gpu';
+import { rng } from '@llm/kit';
 import { Tokenizer, trainBpeSync } from '@llm/tokenizer-bpe';
+import { vocabFromTokenizer } from '../constrained/vocab.js';
 import type { Constraint, TokenVocab } from '../types.js';
-import { vocabFromTokenizer } from './vocab.js';
-
-/** The shared seeded PRNG (@llm/tensor-gpu) as a () => [0, 1) function. */
-export function rng(seed: number): () => number {
-  const r = new Rng(seed);
-  return () => r.next();
-}
 
 const pick = <T>(next: () => number, xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
 
@@ -158,15 +152,7 @@ function sample(logits: Float32Array, next: () => number): number {
   return ids[ids.length - 1]!;
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
 
 /**
  * Checks `value` against the JSON-schema subset (written independently of the compiler):
