@@ -14,7 +14,7 @@
  */
 import type { TransformerLM } from '@llm/transformer';
 import { encodeChat, type ChatMessage, type ChatTemplate, type Tokenizer } from '@llm/tokenizer-bpe';
-import { stream, type SamplingOptions } from '@llm/sample';
+import { promptRoom, stream, type SamplingOptions } from '@llm/sample';
 
 export interface ChatOptions {
   model: TransformerLM;
@@ -45,7 +45,7 @@ export class ChatSession {
   constructor(private readonly o: ChatOptions) {
     const context = o.model.config.blockSize;
     this.maxTokens = o.maxTokens ?? DEFAULT_MAX_TOKENS;
-    this.reserve = Math.max(1, Math.min(this.maxTokens, Math.floor(context / 2)));
+    this.reserve = context - promptRoom(context, this.maxTokens);
   }
 
   reset(): void {

@@ -100,7 +100,7 @@ describe('llm-train', () => {
     expect(JSON.parse(await readFile(join(root, 'student/checkpoint/config.json'), 'utf8')).llm_ts.scale_residual_init).toBe(false);
     const bad = cli(['eval', '--checkpoint', 'nowhere', '--data', 'stories.txt']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/cannot load checkpoint nowhere/);
+    expect(bad.stderr).toMatch(/no model in nowhere: .*Train one first/);
   });
 
   it('tokenizer → pretrain with it; sft on chat JSONL from that checkpoint', async () => {
@@ -124,15 +124,50 @@ describe('llm-train', () => {
     expect(b.stderr).toMatch(/broken\.jsonl:2/);
   });
 
-  it('start (what npm start runs) on --data: BPE, a few steps, a sample; a missing file is one line, exit 2', () => {
-    const r = cli(['start', '--data', 'stories.txt', '--max-iters', '3', '--vocab-size', '300', '--out', 'st', '--prompt', 'Once']);
+  it('start (what npm start runs) on --data, then sample and eval with no flags read what it wrote; again → refused; --resume continues with its settings', async () => {
+    const r = cli(['start', '--data', 'stories.txt', '--max-iters', '3', '--vocab-size', '300', '--prompt', 'Once']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/tokenizer: 300 symbols learned from stories\.txt/);
     expect(r.stderr).toMatch(/done: 3 steps/);
     expect(r.stdout.startsWith('Once')).toBe(true);
+    // one layout: out/ is where every later command looks by default
+    const s = cli(['sample', '--prompt', 'Once', '--max-tokens', '8']);
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stdout.startsWith('Once')).toBe(true);
+    const e = cli(['eval', '--data', 'stories.txt', 'cfg.json']);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stderr).toMatch(/^model: out[/\\]best$/m);
+    expect(e.stdout).toMatch(/^stories\.txt: [\d,]+ tokens · loss [\d.]+ nats\/token[^\n]*\ncfg\.json: [\d,]+ tokens[^\n]*\ntotal: [\d,]+ tokens · loss /);
+    // running it again must not silently replace the run
+    const again = cli(['start', '--data', 'stories.txt', '--max-iters', '3']);
+    expect(again.code).toBe(2);
+    expect(again.stderr.trim()).toBe('llm-train: out already holds a training run (checkpoint at step 3): llm-train start --resume continues it, llm-train start --force starts over in it, or choose another --out');
+    const resumed = cli(['start', '--resume', '--max-iters', '5', '--prompt', 'Once']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resumed at step 3/);
+    expect(resumed.stderr).toMatch(/done: 5 steps/);
+    const run = JSON.parse(await readFile(join(root, 'out/run.json'), 'utf8'));
+    expect(run).toMatchObject({ command: 'start', options: { lr: 3e-3, blockSize: 64 } });
+    const state = JSON.parse(await readFile(join(root, 'out/checkpoint/trainer_state.json'), 'utf8'));
+    expect(state.config.lr).toBe(3e-3); // start's learning rate, not pretrain's default 1e-3
     const bad = cli(['start', '--data', 'nope.txt']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('llm-train: data file nope.txt does not exist');
+  });
+
+  it('pretrain --resume takes the run\'s saved settings; a fresh run into an existing one is refused unless --force', async () => {
+    const first = cli(['pretrain', '--data', 'stories.txt', '--out', 'keep', '--max-iters', '2', '--eval-interval', '0', ...TINY, '--lr', '2e-3']);
+    expect(first.code, first.stderr).toBe(0);
+    const r = cli(['pretrain', '--data', 'stories.txt', '--out', 'keep', '--max-iters', '4', '--resume']);
+    expect(r.code, r.stderr).toBe(0);
+    const state = JSON.parse(await readFile(join(root, 'keep/checkpoint/trainer_state.json'), 'utf8'));
+    expect(state).toMatchObject({ step: 4, config: { lr: 2e-3, maxIters: 4 } });
+    const refused = cli(['pretrain', '--data', 'stories.txt', '--out', 'keep', '--max-iters', '2', ...TINY]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/keep already holds a training run \(checkpoint at step 4\): --resume continues it, --force starts over/);
+    const forced = cli(['pretrain', '--data', 'stories.txt', '--out', 'keep', '--max-iters', '2', '--eval-interval', '0', ...TINY, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(JSON.parse(await readFile(join(root, 'keep/checkpoint/trainer_state.json'), 'utf8')).step).toBe(2);
   });
 
   it('SIGINT saves a checkpoint and exits cleanly; --resume continues from it', async () => {
@@ -148,7 +183,7 @@ describe('llm-train', () => {
     p.kill('SIGINT');
     const code = await new Promise<number | null>((r) => p.on('close', r));
     expect(code, err).toBe(0);
-    expect(err).toMatch(/stopped at step \d+ \(SIGINT received\); checkpoint saved to .*continue with --resume/);
+    expect(err).toMatch(/stopped at step \d+ \(SIGINT received\); checkpoint saved to .*continue with llm-train pretrain --out sig --resume/);
     const state = JSON.parse(await readFile(join(root, 'sig/checkpoint/trainer_state.json'), 'utf8'));
     expect(state.step).toBeGreaterThanOrEqual(3);
     const r = cli(['pretrain', '--data', 'stories.txt', '--out', 'sig', '--max-iters', String(state.step + 2), '--eval-interval', '0', '--resume', ...TINY]);

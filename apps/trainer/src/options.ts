@@ -47,15 +47,24 @@ export function addOptions(cmd: Command, specs: readonly OptSpec[]): Command {
   return cmd;
 }
 
-/** Flag values (strings from commander) and the config file, merged and checked. */
-export async function resolveOptions(cmd: Command, specs: readonly OptSpec[]): Promise<Record<string, unknown>> {
+/**
+ * Flag values (strings from commander) and the config file, merged and checked. Precedence: flag >
+ * config file > `base` (a resumed run's saved settings) > the spec's default.
+ */
+export async function resolveOptions(cmd: Command, specs: readonly OptSpec[], base: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
   const opts = cmd.opts() as Record<string, unknown>;
   const file = typeof opts.config === 'string' ? await readConfig(opts.config, specs) : {};
   const out: Record<string, unknown> = {};
   for (const s of specs) {
     const fromCli = cmd.getOptionValueSource(s.name) === 'cli';
-    const raw = fromCli ? opts[s.name] : s.name in file ? file[s.name] : s.def;
-    out[s.name] = raw === undefined ? undefined : coerce(s, raw, fromCli ? `--${s.flag}` : `"${s.name}" in ${String(opts.config)}`);
+    const [raw, where] = fromCli
+      ? [opts[s.name], `--${s.flag}`]
+      : s.name in file
+        ? [file[s.name], `"${s.name}" in ${String(opts.config)}`]
+        : s.name in base
+          ? [base[s.name], `"${s.name}" in the run's saved settings (run.json)`]
+          : [s.def, `the default of --${s.flag}`];
+    out[s.name] = raw === undefined ? undefined : coerce(s, raw, where);
   }
   return out;
 }

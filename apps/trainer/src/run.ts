@@ -18,6 +18,8 @@ export interface RunOptions {
   maxMs?: number;
   /** Knowledge-distillation teacher. */
   teacher?: TransformerLM;
+  /** The command that continues a stopped run, e.g. `npm start -- --resume`. */
+  resumeHint?: string;
   /** Force plain log lines (default: a bar when stderr is a TTY). */
   tty?: boolean;
 }
@@ -57,7 +59,7 @@ export async function runTraining(model: TransformerLM, data: TrainData, cfg: Tr
   const out = cfg.outDir;
   const secs = (result.elapsedMs / 1000).toFixed(1);
   if (result.stoppedBy === 'abort') {
-    o.log(`stopped at step ${result.steps} (${why}); checkpoint saved to ${join(out ?? '.', 'checkpoint')} — continue with --resume`);
+    o.log(`stopped at step ${result.steps} (${why}); checkpoint saved to ${join(out ?? '.', 'checkpoint')} — continue with ${o.resumeHint ?? '--resume'}`);
   } else {
     o.log(`done: ${result.steps} steps in ${secs} s (${result.stoppedBy === 'early_stop' ? 'early stop' : 'max iters'}) · last val ${result.lastValLoss?.toFixed(4) ?? '-'} · best val ${result.bestValLoss?.toFixed(4) ?? '-'}`);
   }

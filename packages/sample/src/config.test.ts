@@ -186,3 +186,15 @@ describe('a checkpoint\'s generation_config.json drives generation (via @llm/tra
     b.dispose();
   });
 });
+
+describe('promptRoom', () => {
+  it('keeps a whole prompt beside the reply when both fit, else promises the reply at most half the context', async () => {
+    const { promptRoom } = await import('./prompt.js');
+    expect(promptRoom(1024, 100)).toBe(924);
+    expect(promptRoom(64, 300)).toBe(32);
+    expect(promptRoom(64, 32)).toBe(32);
+    expect(promptRoom(64, 10)).toBe(54);
+    expect(promptRoom(2, 5)).toBe(1);
+    expect(promptRoom(64, 0)).toBe(63); // a reply of at least one token always has room
+  });
+});

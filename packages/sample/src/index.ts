@@ -19,4 +19,5 @@ export { generate, stream, cutAtStop, type GenerateOptions, type GenerateResult,
 export { beamSearch, type BeamSearchOptions, type BeamSearchResult } from './beam.js';
 export { speculativeGenerate, sampleResidual, type SpeculativeOptions, type SpeculativeResult, type SpeculativeStats } from './speculative.js';
 export { scoreContinuation, type ContinuationScore } from './score.js';
+export { promptRoom } from './prompt.js';
 export * from './constrained/index.js';

@@ -26,3 +26,16 @@ export function normalisePrompts(prompts: readonly number[] | readonly (readonly
   if (prompts.length === 0) throw new SampleError('INVALID_ARGUMENT', 'no prompt given.');
   return typeof prompts[0] === 'number' ? [Array.from(prompts as readonly number[])] : (prompts as readonly (readonly number[])[]).map((p) => Array.from(p));
 }
+
+/**
+ * How many tokens of a prompt to keep so that prompt + reply share a `blockSize` context fairly:
+ * all of it when it fits beside a `maxNewTokens` reply; otherwise the reply is promised at most
+ * half the context, and the prompt keeps the rest (its last tokens are the ones to keep). A chat
+ * trims whole turns to this room; a one-shot prompt keeps its tail.
+ *
+ *   promptRoom(64, 300)   // 32: a 300-token reply cannot fit anyway; keep 32 tokens of prompt
+ *   promptRoom(1024, 100) // 924
+ */
+export function promptRoom(blockSize: number, maxNewTokens: number): number {
+  return blockSize - Math.max(1, Math.min(maxNewTokens, Math.floor(blockSize / 2)));
+}

@@ -15,7 +15,7 @@ export { KVCache } from './cache.js';
 export { Linear, type LinearModule, type LinearOptions, type WeightLayout } from './modules/linear.js';
 export { modelLayout, checkpointShapes, type ModelLayout, type LinearSpec, type ParamSpec } from './layout.js';
 export { loadModel, readCheckpoint, type Checkpoint } from './checkpoint.js';
-export { findModelDir } from './model-dir.js';
+export { findModelDir, type FindModelDirOptions } from './model-dir.js';
 export { saveModel, type SaveOptions, type SavableModel } from './save.js';
 export { fromHfGenerationConfig, toHfGenerationConfig, type ModelGenerationConfig } from './generation-config.js';
 export { SequenceClassifier, ValueHead, loadSequenceClassifier, poolLastToken, type ClassifierOptions } from './heads.js';

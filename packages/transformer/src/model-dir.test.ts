@@ -34,6 +34,7 @@ describe('findModelDir', () => {
     expect(await findModelDir(out)).toBe(join(out, 'sft', 'checkpoint'));
     await model(join(out, 'sft', 'best'), 20);
     expect(await findModelDir(out)).toBe(join(out, 'sft', 'best'));
+    expect(await findModelDir(out, { nested: false })).toBe(join(out, 'best')); // the run in out/ itself
     await model(join(out, 'best'), 0); // pretraining resumed after the fine-tune
     expect(await findModelDir(out)).toBe(join(out, 'best'));
   });

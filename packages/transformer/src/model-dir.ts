@@ -7,6 +7,7 @@
  *
  *   await findModelDir('out/best')   // 'out/best' (it holds config.json)
  *   await findModelDir('out')        // 'out/best' after `npm start`; 'out/sft/best' after a later `llm-train sft`
+ *   await findModelDir('out', { nested: false })   // 'out/best': the run in out/ itself
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,9 +16,14 @@ import { TransformerError } from './errors.js';
 /** Sub-directories holding a model, in preference order within one run. */
 const MODEL_DIRS = ['best', 'checkpoint'] as const;
 
-export async function findModelDir(path: string): Promise<string> {
+export interface FindModelDirOptions {
+  /** Also look one level down (runs nested in a run folder, like out/sft). Default true. */
+  nested?: boolean;
+}
+
+export async function findModelDir(path: string, opts: FindModelDirOptions = {}): Promise<string> {
   if (await configTime(path) !== null) return path;
-  const runs = [path, ...(await subdirectories(path))];
+  const runs = [path, ...(opts.nested === false ? [] : await subdirectories(path))];
   let found: { dir: string; time: number } | null = null;
   for (const run of runs) {
     const times = await Promise.all(MODEL_DIRS.map((d) => configTime(join(run, d))));
@@ -28,7 +34,7 @@ export async function findModelDir(path: string): Promise<string> {
   if (found) return found.dir;
   throw new TransformerError(
     'CHECKPOINT_INVALID',
-    `no model in ${path}: expected a checkpoint directory (config.json + model.safetensors) or a run folder with best/ or checkpoint/ in it or one level down. Train one first (npm start, llm-train pretrain) or pass the checkpoint's path.`,
+    `no model in ${path}: expected a checkpoint directory (config.json + model.safetensors) or a run folder with best/ or checkpoint/ in it${opts.nested === false ? '' : ' or one level down'}. Train one first (npm start, llm-train pretrain) or pass the checkpoint's path.`,
   );
 }
 

@@ -5,7 +5,7 @@
  *   llm-train pretrain --data input.txt --out out --tokenizer byte            # nanoGPT CPU config
  *   llm-train pretrain --data input.txt --out out --resume --max-iters 4000   # continue the run
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
@@ -16,6 +16,7 @@ import {
 } from '@llm/train';
 import { addOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
 import { runTraining } from '../run.js';
+import { readRunSettings, writeRunSettings } from '../run-settings.js';
 
 export const MODEL_OPTIONS: OptSpec[] = [
   { name: 'family', flag: 'family', kind: 'enum', values: ['gpt2', 'llama'], def: 'gpt2', help: 'model family' },
@@ -48,7 +49,8 @@ export const TRAIN_OPTIONS: OptSpec[] = [
   { name: 'logInterval', flag: 'log-interval', kind: 'int', min: 1, def: 10, help: 'metrics line every n updates' },
   { name: 'earlyStop', flag: 'early-stop', kind: 'int', min: 0, def: 0, help: 'stop after n evals without improvement (0 = off)' },
   { name: 'seed', flag: 'seed', kind: 'int', min: 0, def: 1337, help: 'seed of init, batches and dropout' },
-  { name: 'resume', flag: 'resume', kind: 'bool', def: false, help: 'continue from <out>/checkpoint' },
+  { name: 'resume', flag: 'resume', kind: 'bool', def: false, help: "continue from <out>/checkpoint with the run's saved settings (<out>/run.json; flags given now win)" },
+  { name: 'force', flag: 'force', kind: 'bool', def: false, help: 'start a fresh run in an --out that already holds one (its checkpoints are replaced)' },
   { name: 'teacher', flag: 'teacher', kind: 'string', help: 'checkpoint of a teacher for knowledge distillation (same vocabulary)' },
   { name: 'distillTemperature', flag: 'distill-temperature', kind: 'number', min: 0.001, def: 2, help: 'distillation softmax temperature T' },
   { name: 'distillAlpha', flag: 'distill-alpha', kind: 'number', min: 0, max: 1, def: 0.5, help: 'weight of the KL term (1 − alpha on cross-entropy)' },
@@ -56,7 +58,7 @@ export const TRAIN_OPTIONS: OptSpec[] = [
 
 const DATA_OPTIONS: OptSpec[] = [
   { name: 'data', flag: 'data', kind: 'paths', help: 'text or JSONL ({"text": …}) files to train on' },
-  { name: 'tokenizer', flag: 'tokenizer', kind: 'string', def: 'byte', help: 'tokenizer file, "byte" (256-symbol byte vocabulary) or "char" (the distinct characters of ASCII data, as nanoGPT)' },
+  { name: 'tokenizer', flag: 'tokenizer', kind: 'string', help: 'tokenizer file, "byte" (256-symbol byte vocabulary) or "char" (the distinct characters of ASCII data, as nanoGPT); default <out>/tokenizer.json when `llm-train tokenizer` wrote one, else "byte"' },
   { name: 'valFraction', flag: 'val-fraction', kind: 'number', min: 0, max: 0.5, def: 0.1, help: 'last fraction of tokens held out for validation' },
 ];
 
@@ -64,8 +66,7 @@ export const PRETRAIN_SPECS = [...DATA_OPTIONS, ...MODEL_OPTIONS, ...TRAIN_OPTIO
 
 export function pretrainCommand(): Command {
   return addOptions(new Command('pretrain').description('train a model from scratch (or resume) on text files'), PRETRAIN_SPECS).action(async (_o, cmd: Command) => {
-    const o = await resolveOptions(cmd, PRETRAIN_SPECS);
-    await pretrain(o);
+    await pretrain(await resolveRunOptions(cmd, PRETRAIN_SPECS));
   });
 }
 
@@ -79,6 +80,34 @@ export async function checkPretrainOptions(o: Record<string, unknown>): Promise<
   }
   if (!o.resume) modelConfig(o, 256); // n_embd % n_head etc. (vocab size checked later)
   trainConfig(o);
+  await checkFreshRun(o);
+}
+
+/**
+ * A fresh run never silently replaces another: an --out that holds a run needs --resume (continue
+ * it) or --force (start over). `how` is what the user types to pass a flag (`npm start -- ` etc.).
+ */
+export async function checkFreshRun(o: Record<string, unknown>, how = ''): Promise<void> {
+  if (o.resume || o.force) return;
+  const state = join(o.out as string, 'checkpoint', 'trainer_state.json');
+  const text = await readFile(state, 'utf8').catch(() => null);
+  if (text === null) return;
+  const step = (() => {
+    try {
+      return (JSON.parse(text) as { step?: unknown }).step;
+    } catch {
+      return '?';
+    }
+  })();
+  throw new CliError(`${o.out as string} already holds a training run (checkpoint at step ${String(step)}): ${how}--resume continues it, ${how}--force starts over in it, or choose another --out`);
+}
+
+/** The command's options; with --resume, the run's saved settings (run.json) fill what no flag or config file sets. */
+export async function resolveRunOptions(cmd: Command, specs: readonly OptSpec[]): Promise<Record<string, unknown>> {
+  const o = await resolveOptions(cmd, specs);
+  if (!o.resume) return o;
+  const saved = await readRunSettings(o.out as string);
+  return saved ? resolveOptions(cmd, specs, saved.options) : o;
 }
 
 export function modelConfig(o: Record<string, unknown>, vocabSize: number): ModelConfigInput {
@@ -152,10 +181,22 @@ export async function prepareShard(files: string[], tok: ResolvedTokenizer, out:
   return TokenShard.open(prefix);
 }
 
-export async function pretrain(o: Record<string, unknown>, hooks: { log?: (s: string) => void; maxMs?: number } = {}): Promise<TransformerLM> {
+export interface PretrainHooks {
+  log?: (s: string) => void;
+  /** Wall-clock budget of this invocation. */
+  maxMs?: number;
+  /** The command recorded in run.json (default 'pretrain'). */
+  command?: string;
+  /** What to tell the user to continue a stopped run. */
+  resumeHint?: string;
+}
+
+export async function pretrain(o: Record<string, unknown>, hooks: PretrainHooks = {}): Promise<TransformerLM> {
   const log = hooks.log ?? ((s: string) => void process.stderr.write(`${s}\n`));
   await checkPretrainOptions(o);
   const out = o.out as string;
+  const ownTokenizer = join(out, 'tokenizer.json');
+  o.tokenizer ??= (await stat(ownTokenizer).catch(() => null))?.isFile() ? ownTokenizer : 'byte';
   const tok = await resolveTokenizer(o.tokenizer as string, o.data as string[]);
   const backend = await initBackend({ log: false });
   const shard = await prepareShard(o.data as string[], tok, out, log);
@@ -165,6 +206,7 @@ export async function pretrain(o: Record<string, unknown>, hooks: { log?: (s: st
     throw new CliError(`--resume: the checkpoint was trained with tokenizer ${resumed.state.tokenizerHash}, the data is tokenized with ${tok.hash}; use the same --tokenizer`, 2);
   }
   const model = resumed?.model ?? new TransformerLM(modelConfig(o, tok.tokenizer.vocabSize));
+  if (!resumed) await writeRunSettings(out, hooks.command ?? 'pretrain', o);
   if (model.config.vocabSize !== tok.tokenizer.vocabSize) throw new CliError(`the checkpoint's vocabulary (${model.config.vocabSize}) differs from the tokenizer's (${tok.tokenizer.vocabSize})`, 2);
   const blockSize = model.config.blockSize;
   const { train: tr, val } = splitTokens(shard, o.valFraction as number);
@@ -179,7 +221,8 @@ export async function pretrain(o: Record<string, unknown>, hooks: { log?: (s: st
   log(`model: ${summarize(model)}${resumed ? ` (resumed at step ${resumed.state?.step ?? 0})` : ''}`);
   if (teacher) log(`teacher: ${summarize(teacher)} · distillation T ${String(o.distillTemperature)}, alpha ${String(o.distillAlpha)}`);
   log(`backend: ${backend.backend}${backend.threads ? `, ${backend.threads} thread(s)` : ''} · tokenizer: ${tok.definition.name} (${tok.tokenizer.vocabSize} symbols) · train ${(tr.end - tr.start).toLocaleString('en-US')} / val ${(val.end - val.start).toLocaleString('en-US')} tokens`);
-  await runTraining(model, data, trainConfig(o), { tok, resumed, log, ...(hooks.maxMs ? { maxMs: hooks.maxMs } : {}), ...(teacher ? { teacher } : {}) });
+  const resumeHint = hooks.resumeHint ?? `llm-train pretrain --out ${out} --resume`;
+  await runTraining(model, data, trainConfig(o), { tok, resumed, log, resumeHint, ...(hooks.maxMs ? { maxMs: hooks.maxMs } : {}), ...(teacher ? { teacher } : {}) });
   teacher?.dispose();
   return model;
 }

@@ -3,19 +3,20 @@
  * KV cache, text streamed without splitting a character; stops at the model's EOS ids, which are
  * not printed). `writeSample` is also what `llm-train start` prints its sample with.
  *
+ *   llm-train sample --prompt "Once upon a time"      # the newest model under out/
  *   llm-train sample --checkpoint out/best --prompt "ROMEO:" --max-tokens 200 --temperature 0.8 --top-k 40
  */
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
-import { stream, type CausalLMLike } from '@llm/sample';
+import { promptRoom, stream, type CausalLMLike } from '@llm/sample';
 import type { Tokenizer } from '@llm/tokenizer-bpe';
 import { resolveTokenizer } from '@llm/train';
 import { addOptions, resolveOptions, type OptSpec } from '../options.js';
 import { openCheckpoint } from './eval.js';
 
 export const SAMPLE_SPECS: OptSpec[] = [
-  { name: 'checkpoint', flag: 'checkpoint', kind: 'string', def: 'out/best', help: 'checkpoint directory' },
+  { name: 'checkpoint', flag: 'checkpoint', kind: 'string', def: 'out', help: 'checkpoint directory, or a run folder: its newest best/ or checkpoint/' },
   { name: 'tokenizer', flag: 'tokenizer', kind: 'string', help: 'tokenizer file or "byte" (default <checkpoint>/tokenizer.json)' },
   { name: 'prompt', flag: 'prompt', kind: 'string', def: '\n', help: 'text to continue' },
   { name: 'maxTokens', flag: 'max-tokens', kind: 'int', min: 1, def: 200, help: 'tokens to generate' },
@@ -28,8 +29,7 @@ export function sampleCommand(): Command {
   return addOptions(new Command('sample').description('generate text from a checkpoint'), SAMPLE_SPECS).action(async (_o, cmd: Command) => {
     const o = await resolveOptions(cmd, SAMPLE_SPECS);
     await initBackend({ log: false });
-    const dir = o.checkpoint as string;
-    const model = await openCheckpoint(dir);
+    const { model, dir } = await openCheckpoint(o.checkpoint as string);
     const tok = await resolveTokenizer((o.tokenizer as string | undefined) ?? join(dir, 'tokenizer.json'));
     await writeSample(model, tok.tokenizer, o.prompt as string, { maxTokens: o.maxTokens as number, temperature: o.temperature as number, topK: o.topK as number, seed: o.seed as number });
     model.dispose();
@@ -51,9 +51,9 @@ export interface SampleSettings {
  */
 export async function writeSample(model: CausalLMLike, tokenizer: Tokenizer, prompt: string, o: SampleSettings): Promise<void> {
   const ctx = model.config.blockSize;
-  let ids = tokenizer.encode(prompt, { allowedSpecial: 'all' });
+  let ids = tokenizer.encodeOrdinary(prompt); // a prompt is text: '<|endoftext|>' typed in it is not a control token
   if (ids.length === 0) ids = [tokenizer.encode('\n')[0] ?? 0];
-  ids = ids.slice(-Math.max(1, ctx - Math.min(o.maxTokens, ctx - 1)));
+  ids = ids.slice(-promptRoom(ctx, o.maxTokens)); // its tail, leaving the reply room (never one token of prompt)
   process.stdout.write(prompt);
   for await (const { text, finish } of stream(model, ids, { tokenizer, maxNewTokens: o.maxTokens, temperature: o.temperature, topK: o.topK, seed: o.seed })) {
     if (finish !== 'eos') process.stdout.write(text);

@@ -2,6 +2,7 @@
  * `llm-train sft`: supervised fine-tuning of a checkpoint on prompt/response or chat `messages`
  * JSONL, with the loss on response (assistant) tokens only.
  *
+ *   llm-train sft --data chat.jsonl                 # fine-tunes out/best (what npm start wrote) into out/sft
  *   llm-train sft --init out/best --data chat.jsonl --out out/sft --template chatml
  *   llm-train sft --init hf-model/ --data chat.jsonl --template hf-model   (its chat_template.jinja or tokenizer_config.json)
  */
@@ -9,18 +10,19 @@ import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
-import { summarize } from '@llm/transformer';
+import { findModelDir, summarize } from '@llm/transformer';
 import { chatmlTemplate, loadChatTemplate, TokenizerError, type ChatTemplate } from '@llm/tokenizer-bpe';
 import { resolveTokenizer, loadTrainingCheckpoint, readSftJsonl, tokenizeRecords, SftSampler, type LoadedCheckpoint } from '@llm/train';
-import { addOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
+import { addOptions, CliError, type OptSpec } from '../options.js';
 import { runTraining } from '../run.js';
-import { TRAIN_OPTIONS, trainConfig } from './pretrain.js';
+import { TRAIN_OPTIONS, checkFreshRun, resolveRunOptions, trainConfig } from './pretrain.js';
+import { writeRunSettings } from '../run-settings.js';
 
 const SFT_DEFAULTS: Record<string, unknown> = { out: 'out/sft', maxIters: 300, lr: 1e-4, minLr: 1e-5, warmupIters: 20, evalInterval: 50, evalIters: 10, batchSize: 8 };
 
 export const SFT_SPECS: OptSpec[] = [
   { name: 'data', flag: 'data', kind: 'paths', help: 'JSONL: {"prompt","response"} or {"messages": [{role, content}]} per line' },
-  { name: 'init', flag: 'init', kind: 'string', help: 'checkpoint to fine-tune (required unless --resume)' },
+  { name: 'init', flag: 'init', kind: 'string', def: 'out', help: 'checkpoint to fine-tune, or a run folder: its best/ or checkpoint/ (default: the run npm start / llm-train pretrain wrote in out/)' },
   { name: 'tokenizer', flag: 'tokenizer', kind: 'string', help: 'tokenizer file or "byte" (default <init>/tokenizer.json)' },
   { name: 'template', flag: 'template', kind: 'string', def: 'chatml', help: '"chatml", or the chat template of an HF checkpoint directory, tokenizer_config.json or chat_template.jinja' },
   { name: 'maxLength', flag: 'max-length', kind: 'int', min: 2, help: 'cut examples to this many tokens (default: the model context)' },
@@ -30,8 +32,7 @@ export const SFT_SPECS: OptSpec[] = [
 
 export function sftCommand(): Command {
   return addOptions(new Command('sft').description('fine-tune a checkpoint on prompt/response or chat JSONL (loss on responses only)'), SFT_SPECS).action(async (_o, cmd: Command) => {
-    const o = await resolveOptions(cmd, SFT_SPECS);
-    await sft(o);
+    await sft(await resolveRunOptions(cmd, SFT_SPECS));
   });
 }
 
@@ -46,14 +47,17 @@ async function loadTemplate(spec: string): Promise<ChatTemplate> {
 export async function sft(o: Record<string, unknown>): Promise<void> {
   const log = (s: string) => void process.stderr.write(`${s}\n`);
   if (!o.data) throw new CliError('--data is required (a JSONL file)');
-  if (!o.init && !o.resume) throw new CliError('--init <checkpoint> is required (the model to fine-tune), or --resume');
   const cfg = trainConfig(o);
+  await checkFreshRun(o);
   const template = await loadTemplate(o.template as string);
   const records = (await Promise.all((o.data as string[]).map((p) => readSftJsonl(p)))).flat();
   await initBackend({ log: false });
   const out = o.out as string;
-  const from = o.resume ? join(out, 'checkpoint') : (o.init as string);
+  const from = o.resume ? join(out, 'checkpoint') : await findModelDir(o.init as string, { nested: false }).catch((e: unknown) => {
+    throw new CliError(`--init: ${(e as Error).message}`, 1);
+  });
   const ck: LoadedCheckpoint = await loadTrainingCheckpoint(from);
+  if (!o.resume) await writeRunSettings(out, 'sft', { ...o, init: from });
   const resumed = o.resume ? ck : null;
   const model = ck.model;
   const tok = await resolveTokenizer((o.tokenizer as string | undefined) ?? join(ck.dir, 'tokenizer.json'));
@@ -75,7 +79,7 @@ export async function sft(o: Record<string, unknown>): Promise<void> {
   const responseTokens = trainEx.reduce((a, e) => a + e.labels.filter((l) => l !== -100).length, 0);
   log(`model: ${summarize(model)} · from ${ck.dir}`);
   log(`sft: ${trainEx.length} train / ${valEx.length} val examples · ${responseTokens.toLocaleString('en-US')} response tokens · template ${template.name}`);
-  await runTraining(model, data, { ...cfg, evalTrain: false }, { tok, resumed, log });
+  await runTraining(model, data, { ...cfg, evalTrain: false }, { tok, resumed, log, resumeHint: `llm-train sft --out ${out} --resume` });
   if (!o.resume && ck.optimizerState) {
     // the base run's optimizer state is not used by a fresh fine-tune
     for (const t of ck.optimizerState.values()) t.dispose();
