@@ -1,10 +1,14 @@
 // Packs every publishable package with `npm pack`, installs the tarballs into an empty project
-// in a temp dir, and imports each one there with ESM `import` and CJS `require`.
+// in a temp dir, imports each one there with ESM `import` and CJS `require`, checks each tarball
+// carries its LICENSE and bins, and runs every package README's code examples there
+// (scripts/readme-examples.mjs).
 //   node scripts/pack-check.mjs
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { README_ORDER, runReadmeExamples } from './readme-examples.mjs';
+import { generateCorpus } from '../apps/trainer/dist/index.js';
 
 const root = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'llm-pack-'));
@@ -22,7 +26,15 @@ try {
   const app = join(work, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check', private: true, version: '0.0.0' }));
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs], app);
+  // tiktoken: the optional peer the tokenizer README's getEncoding example names in its install line
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs, 'tiktoken@1.0.22'], app);
+  for (const t of tarballs) {
+    const files = run('tar', ['-tzf', t], work).split('\n');
+    if (!files.includes('package/LICENSE')) throw new Error(`${t} has no LICENSE`);
+  }
+  // a bin of a published package runs from the installed tarball
+  const help = run(join(app, 'node_modules/.bin/llm-tokenizer'), ['--help'], app);
+  if (!/llm-tokenizer/.test(help)) throw new Error(`llm-tokenizer --help printed: ${help}`);
   for (const name of pkgs) {
     const esm = `import * as m from '${name}'; console.log('${name} esm', Object.keys(m).length, 'exports');`;
     const cjs = `const m = require('${name}'); console.log('${name} cjs', Object.keys(m).length, 'exports');`;
@@ -42,7 +54,9 @@ try {
   const dirs = [mkdtempSync(join(work, 'tm-')), mkdtempSync(join(work, 'tm-'))];
   process.stdout.write(run('node', ['--input-type=module', '-e', `import { initBackend, tf } from '@llm/tensor-gpu'; import { TransformerLM, loadModel, summarize } from '@llm/transformer'; const dir = ${JSON.stringify(dirs[0])}; ${lm}`], app));
   process.stdout.write(run('node', ['-e', `const { initBackend, tf } = require('@llm/tensor-gpu'); const { TransformerLM, loadModel, summarize } = require('@llm/transformer'); const dir = ${JSON.stringify(dirs[1])}; (async () => { ${lm} })().catch((e) => { console.error(e); process.exit(1); });`], app));
-  console.log(`pack-check: ${pkgs.length} packages packed, installed and imported (ESM and CJS)`);
+  const dirs2 = README_ORDER.map((d) => join(root, 'packages', d));
+  const examples = runReadmeExamples(app, dirs2, { generatedText: generateCorpus({ seed: 7, bytes: 300_000 }) });
+  console.log(`pack-check: ${pkgs.length} packages packed, installed and imported (ESM and CJS); ${examples} README examples ran against the tarballs`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

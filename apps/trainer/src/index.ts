@@ -1,2 +1,3 @@
 // The llm-train app's modules, for tests and embedding (the app is not published).
 export { main, program } from './cli.js';
+export { generateCorpus, type CorpusOptions } from './corpus/generator.js';
