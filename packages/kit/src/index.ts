@@ -11,3 +11,6 @@ export { median } from './median.js';
 export { timeRuns, type TimeRunsOptions } from './time-runs.js';
 export { machineLine } from './machine-line.js';
 export { sharedDataDir, sharedDataPath } from './shared-data.js';
+
+// Hostile-input suites: one case per child process, under a time and memory budget.
+export { runIsolated, type IsolatedOptions, type IsolatedResult, type IsolatedError } from './isolated.js';
