@@ -17,6 +17,15 @@ describe('progress', () => {
     expect(projectedTotal(2000, 1, NaN, 60_000)).toBe(2000);
   });
 
+  it('plain lines (no TTY) count to the projected end too', () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => (text += d.toString()));
+    const p = createProgress(2000, { tty: false, every: 5, out, budgetMs: 1_000 });
+    for (let step = 1; step <= 5; step++) p.step({ step, loss: 1, lr: 1e-3, tokensPerSec: 100, elapsedMs: step * 100 });
+    expect(text).toMatch(/^step 5\/11 loss 1\.0000 .* eta 1s\n$/);
+  });
+
   it('a time-limited run counts to what fits in its budget and ends with a full bar', () => {
     const out = Object.assign(new PassThrough(), { isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
     let text = '';

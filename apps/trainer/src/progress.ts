@@ -74,9 +74,9 @@ export function createProgress(total: number, opts: ProgressOptions): Progress {
   if (!opts.tty) {
     return {
       step(s) {
-        const [r] = remaining(s);
+        const [r, end] = remaining(s);
         if (s.step % opts.every === 0 || s.step === total) {
-          out.write(`step ${s.step}/${total} loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSec)} tok/s${Number.isFinite(r) ? ` eta ${formatEta(r)}` : ''}\n`);
+          out.write(`step ${s.step}/${Math.max(end, s.step)} loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSec)} tok/s${Number.isFinite(r) ? ` eta ${formatEta(r)}` : ''}\n`);
         }
       },
       note: (line) => void out.write(`${line}\n`),
