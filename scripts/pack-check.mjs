@@ -1,6 +1,7 @@
 // Packs every publishable package with `npm pack`, installs the tarballs into an empty project
 // in a temp dir, imports each one there with ESM `import` and CJS `require`, checks each tarball
-// carries its LICENSE and bins, and runs every package README's code examples there
+// carries its LICENSE and bins, installs and imports each package alone (with only the @llm
+// packages it declares), and runs every package README's code examples there
 // (scripts/readme-examples.mjs).
 //   node scripts/pack-check.mjs
 import { execFileSync } from 'node:child_process';
@@ -15,14 +16,32 @@ const work = mkdtempSync(join(tmpdir(), 'llm-pack-'));
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 try {
-  const pkgs = readdirSync(join(root, 'packages'))
+  const manifests = readdirSync(join(root, 'packages'))
     .map((d) => JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8')))
-    .filter((p) => !p.private) // @llm/kit: test and benchmark helpers, never published
-    .map((p) => p.name);
+    .filter((p) => !p.private); // @llm/kit: test and benchmark helpers, never published
+  const pkgs = manifests.map((p) => p.name);
   const tarballs = pkgs.map((name) => {
     const out = run('npm', ['pack', '--workspace', name, '--pack-destination', work, '--json'], root);
     return join(work, JSON.parse(out)[0].filename);
   });
+  // each package alone: only its own tarball and those of the @llm packages it declares (no hoisted
+  // neighbour can hide a missing dependency), imported with ESM and CJS
+  const tarballOf = new Map(pkgs.map((n, i) => [n, tarballs[i]]));
+  const closure = (name, seen = new Set()) => {
+    seen.add(name);
+    const deps = Object.keys(manifests.find((m) => m.name === name).dependencies ?? {});
+    for (const d of deps) if (tarballOf.has(d) && !seen.has(d)) closure(d, seen);
+    return seen;
+  };
+  for (const name of pkgs) {
+    const alone = join(work, `alone-${name.replace('@llm/', '')}`);
+    execFileSync('mkdir', ['-p', alone]);
+    writeFileSync(join(alone, 'package.json'), JSON.stringify({ name: 'alone', private: true, version: '0.0.0' }));
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...[...closure(name)].map((n) => tarballOf.get(n))], alone);
+    run('node', ['--input-type=module', '-e', `await import('${name}')`], alone);
+    run('node', ['-e', `require('${name}')`], alone);
+    console.log(`${name} installs and imports alone (with ${closure(name).size - 1} @llm dependencies)`);
+  }
   const app = join(work, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check', private: true, version: '0.0.0' }));
