@@ -12,6 +12,7 @@ export type TensorGpuErrorCode =
   | 'SAFETENSORS_INVALID' // a safetensors file/buffer is malformed or hostile
   | 'SAFETENSORS_UNSUPPORTED' // valid file, but a dtype/feature we do not handle
   | 'SAFETENSORS_WRITE' // bad input to writeSafetensors
+  | 'JSON_INVALID' // untrusted JSON text (parseUntrustedJson) is malformed, too deep or has duplicate keys
   | 'SHAPE_MISMATCH' // tensors of the wrong rank/shape were passed to an op
   | 'DTYPE_MISMATCH' // tensors of the wrong dtype were passed to an op
   | 'INVALID_ARGUMENT' // an option or argument out of its allowed range

@@ -23,6 +23,7 @@ export { Rng, hashSeed } from './random.js';
 export {
   parseSafetensors,
   readSafetensors,
+  readSafetensorsHeader,
   serializeSafetensors,
   writeSafetensors,
   rawToFloat32,
@@ -39,8 +40,11 @@ export {
   type DtypeInfo,
   type RawTensor,
   type SafetensorsFile,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
   type ParseSafetensorsOptions,
   type TensorInput,
   type TensorsInput,
 } from './safetensors/index.js';
 export { writeFileAtomic, type AtomicWriteData } from './atomic-write.js';
+export { parseUntrustedJson, DEFAULT_MAX_JSON_DEPTH, type UntrustedJsonOptions } from './json.js';

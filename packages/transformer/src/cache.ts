@@ -28,8 +28,10 @@ export class KVCache {
 
   constructor(batch: number, maxLen: number, nLayer: number) {
     for (const [k, v] of [['batch', batch], ['maxLen', maxLen]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new TransformerError('INVALID_ARGUMENT', `createCache: ${k} must be a positive integer, got ${v}.`);
+      if (!Number.isSafeInteger(v) || v < 1) throw new TransformerError('INVALID_ARGUMENT', `createCache: ${k} must be a positive integer, got ${v}.`);
     }
+    // TransformerLM.createCache checks its limits first; this is the hard ceiling of the host mask.
+    if (batch * maxLen > 2 ** 32) throw new TransformerError('LIMIT_EXCEEDED', `KVCache: batch × maxLen (${batch} × ${maxLen}) is above 2^32 positions.`);
     this.batch = batch;
     this.maxLen = maxLen;
     this.nLayer = nLayer;

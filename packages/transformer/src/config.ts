@@ -9,7 +9,8 @@
  *   resolveConfig({ family: 'llama', vocabSize: 512, nLayer: 5, nHead: 8, nKvHead: 4, nEmbd: 64,
  *                   intermediateSize: 172, blockSize: 512 }); // GQA, RoPE, RMSNorm, SwiGLU
  */
-import { TransformerError } from './errors.js';
+import { TransformerError, showValue } from './errors.js';
+import { DIMENSION_LIMITS, checkModelSize, overLimit, resolveLimits, type LimitOptions } from './limits.js';
 
 export type ModelFamily = 'gpt2' | 'llama';
 /** gelu_tanh = GPT-2's "gelu_new"; gelu = exact erf; silu = Llama's gated SwiGLU MLP. */
@@ -76,26 +77,32 @@ const fail = (msg: string): never => {
   throw new TransformerError('CONFIG_INVALID', `model config: ${msg}`);
 };
 
-/** Fill defaults and validate. Throws TransformerError (CONFIG_UNKNOWN_KEY / CONFIG_INVALID). */
-export function resolveConfig(input: ModelConfigInput): ModelConfig {
+/**
+ * Fill defaults and validate. Throws TransformerError (CONFIG_UNKNOWN_KEY / CONFIG_INVALID, and
+ * LIMIT_EXCEEDED for a dimension or a parameter count above `opts.limits` / MODEL_LIMITS).
+ */
+export function resolveConfig(input: ModelConfigInput, opts: LimitOptions = {}): ModelConfig {
+  const limits = resolveLimits(opts.limits);
   if (typeof input !== 'object' || input === null) fail('expected an object');
   const unknown = Object.keys(input).filter((k) => !(KEYS as readonly string[]).includes(k));
   if (unknown.length > 0) {
     throw new TransformerError('CONFIG_UNKNOWN_KEY', `model config: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}; valid keys are ${KEYS.join(', ')}.`);
   }
   const family = input.family;
-  if (family !== 'gpt2' && family !== 'llama') fail(`family must be "gpt2" or "llama", got ${JSON.stringify(family)}`);
+  if (family !== 'gpt2' && family !== 'llama') fail(`family must be "gpt2" or "llama", got ${showValue(family)}`);
   const gpt2 = family === 'gpt2';
   const int = (k: keyof ModelConfig, v: unknown, min: number): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(`${k} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(`${k} must be an integer ≥ ${min}, got ${showValue(v)}`);
+    const limit = DIMENSION_LIMITS[k as keyof typeof DIMENSION_LIMITS];
+    if (limit && (v as number) > limits[limit]) throw overLimit(`model config: ${k}`, v as number, limit, limits);
     return v as number;
   };
   const num = (k: keyof ModelConfig, v: unknown, lo: number, hi: number, hiOpen = false): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (hiOpen ? v >= hi : v > hi)) fail(`${k} must be a number in [${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (hiOpen ? v >= hi : v > hi)) fail(`${k} must be a number in [${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${showValue(v)}`);
     return v as number;
   };
   const bool = (k: keyof ModelConfig, v: unknown): boolean => {
-    if (typeof v !== 'boolean') fail(`${k} must be true or false, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'boolean') fail(`${k} must be true or false, got ${showValue(v)}`);
     return v as boolean;
   };
   const tokenId = (k: keyof ModelConfig, v: unknown): number | null => (v === null || v === undefined ? null : int(k, v, 0));
@@ -115,8 +122,8 @@ export function resolveConfig(input: ModelConfigInput): ModelConfig {
   if (gpt2 && headDim * nHead !== nEmbd) fail(`gpt2 needs headDim · nHead = nEmbd (${headDim} · ${nHead} ≠ ${nEmbd})`);
   if (!gpt2 && headDim % 2 !== 0) fail(`llama needs an even headDim for RoPE, got ${headDim}`);
   const activation = input.activation ?? (gpt2 ? 'gelu_tanh' : 'silu');
-  if (!['gelu_tanh', 'gelu', 'silu'].includes(activation)) fail(`activation must be gelu_tanh, gelu or silu, got ${JSON.stringify(activation)}`);
-  if (!gpt2 && activation !== 'silu') fail(`llama uses the gated silu MLP (activation "silu"), got ${JSON.stringify(activation)}`);
+  if (!['gelu_tanh', 'gelu', 'silu'].includes(activation)) fail(`activation must be gelu_tanh, gelu or silu, got ${showValue(activation)}`);
+  if (!gpt2 && activation !== 'silu') fail(`llama uses the gated silu MLP (activation "silu"), got ${showValue(activation)}`);
   if (gpt2 && activation === 'silu') fail('gpt2 uses gelu_tanh or gelu, not silu');
   const nExperts = int('nExperts', input.nExperts ?? 0, 0);
   if (nExperts === 1) fail('nExperts must be 0 (dense) or ≥ 2');
@@ -153,5 +160,6 @@ export function resolveConfig(input: ModelConfigInput): ModelConfig {
   for (const k of ['bosTokenId', 'eosTokenId', 'padTokenId'] as const) {
     for (const id of [cfg[k] ?? []].flat()) if (id >= cfg.vocabSize) fail(`${k} (${id}) must be < vocabSize (${cfg.vocabSize})`);
   }
+  checkModelSize(cfg, limits, 'model config: ');
   return cfg;
 }

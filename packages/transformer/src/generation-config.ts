@@ -18,7 +18,7 @@
  * (ModelConfig.eosTokenId) is only the fallback. Both may be a list; every id of it ends a sequence.
  */
 import type { ModelConfig } from './config.js';
-import { TransformerError } from './errors.js';
+import { TransformerError, showValue } from './errors.js';
 
 /** generation_config.json name → our name → JSON type. One row per field drives the type and both directions. */
 const FIELDS = [
@@ -69,7 +69,7 @@ function want(kind: Kind, V: number): string {
   return { id: `${id} or null`, ids: `${id}, a non-empty list of them, or null`, count: 'an integer ≥ 0', number: 'a finite number', bool: 'true or false', stopping: 'true, false or "never"' }[kind];
 }
 
-const isId = (v: unknown, V: number) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < V;
+const isId = (v: unknown, V: number) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v < V;
 
 function accepts(kind: Kind, v: unknown, V: number): boolean {
   switch (kind) {
@@ -78,7 +78,7 @@ function accepts(kind: Kind, v: unknown, V: number): boolean {
     case 'ids':
       return v === null || isId(v, V) || (Array.isArray(v) && v.length > 0 && v.every((id) => isId(id, V)));
     case 'count':
-      return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+      return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
     case 'number':
       return typeof v === 'number' && Number.isFinite(v);
     case 'bool':
@@ -99,7 +99,7 @@ export function fromHfGenerationConfig(json: unknown, vocabSize = Infinity): Mod
   for (const [hf, key, kind] of FIELDS) {
     const v = extra[hf];
     if (v === undefined || (v === null && kind !== 'id' && kind !== 'ids')) continue; // null for a setting = unset: kept in extra
-    if (!accepts(kind, v, vocabSize)) throw invalid(`"${hf}" must be ${want(kind, vocabSize)}, got ${JSON.stringify(v)}`);
+    if (!accepts(kind, v, vocabSize)) throw invalid(`"${hf}" must be ${want(kind, vocabSize)}, got ${showValue(v)}`);
     out[key] = Array.isArray(v) ? [...(v as number[])] : v;
     delete extra[hf];
   }

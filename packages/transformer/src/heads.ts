@@ -15,13 +15,13 @@
  * Dimension legend: B batch, T time, C width, L labels.
  */
 import { join } from 'node:path';
-import { tf, readSafetensors, rawToFloat32, writeSafetensors } from '@llm/tensor-gpu';
+import { tf, readSafetensors, writeSafetensors } from '@llm/tensor-gpu';
 import { TransformerError } from './errors.js';
 import { Linear } from './modules/linear.js';
 import { readMask } from './inputs.js';
 import { Rng, hashSeed } from '@llm/tensor-gpu';
 import { randn } from './random.js';
-import { readCheckpoint, buildModel } from './checkpoint.js';
+import { readCheckpoint, buildModel, checkedFloat32, type LoadOptions } from './checkpoint.js';
 import { saveModel } from './save.js';
 import type { TransformerLM, ForwardOptions } from './model.js';
 
@@ -118,9 +118,9 @@ export class SequenceClassifier {
   }
 }
 
-/** Load a directory written by SequenceClassifier.save (or HF's *ForSequenceClassification). */
-export async function loadSequenceClassifier(dir: string): Promise<SequenceClassifier> {
-  const ckpt = await readCheckpoint(dir);
+/** Load a directory written by SequenceClassifier.save (or HF's *ForSequenceClassification); `opts.limits` as loadModel's. */
+export async function loadSequenceClassifier(dir: string, opts: LoadOptions = {}): Promise<SequenceClassifier> {
+  const ckpt = await readCheckpoint(dir, opts);
   const raw = ckpt.tensors.get('score.weight');
   if (!raw) throw new TransformerError('CHECKPOINT_MISSING_TENSOR', `${dir} has no "score.weight": not a sequence-classification checkpoint (use loadModel).`);
   const C = ckpt.config.nEmbd;
@@ -128,8 +128,9 @@ export async function loadSequenceClassifier(dir: string): Promise<SequenceClass
   const id2label = ckpt.hfConfig.id2label as Record<string, string> | undefined;
   const L = raw.shape[0]!;
   const labels = id2label && Object.keys(id2label).length === L ? Array.from({ length: L }, (_, i) => String(id2label[String(i)] ?? `LABEL_${i}`)) : undefined;
-  const backbone = buildModel(ckpt, ['score.weight']);
-  const weight = tf.tensor2d(rawToFloat32(raw), [L, C]);
+  const scores = checkedFloat32(raw, 'score.weight');
+  const backbone = buildModel(ckpt, ['score.weight'], opts);
+  const weight = tf.tensor2d(scores, [L, C]);
   try {
     return new SequenceClassifier(backbone, { numLabels: L, ...(labels ? { labels } : {}), weight });
   } finally {
@@ -202,7 +203,7 @@ export class ValueHead {
     const w = file.tensors.get('v_head.summary.weight');
     const b = file.tensors.get('v_head.summary.bias');
     if (!w || !b) throw new TransformerError('CHECKPOINT_MISSING_TENSOR', `${path} must hold "v_head.summary.weight" and "v_head.summary.bias".`);
-    const init = { weight: tf.tensor(rawToFloat32(w), w.shape), bias: tf.tensor(rawToFloat32(b), b.shape) };
+    const init = { weight: tf.tensor(checkedFloat32(w, 'v_head.summary.weight'), w.shape), bias: tf.tensor(checkedFloat32(b, 'v_head.summary.bias'), b.shape) };
     try {
       return new ValueHead(backbone, init);
     } finally {

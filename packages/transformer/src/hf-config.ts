@@ -11,7 +11,8 @@
  * object HF keeps as an extra attribute.
  */
 import { resolveConfig, type ModelConfig, type ModelConfigInput } from './config.js';
-import { TransformerError } from './errors.js';
+import { TransformerError, showValue } from './errors.js';
+import type { LimitOptions } from './limits.js';
 
 type Json = Record<string, unknown>;
 
@@ -75,13 +76,16 @@ export function toHfConfig(cfg: ModelConfig, architecture?: string): Json {
   };
 }
 
-/** Parse an HF config.json object into a validated ModelConfig. */
-export function fromHfConfig(json: unknown): ModelConfig {
+/**
+ * Parse an HF config.json object into a validated ModelConfig, its sizes checked against
+ * `opts.limits` (MODEL_LIMITS by default) before anything is allocated.
+ */
+export function fromHfConfig(json: unknown, opts: LimitOptions = {}): ModelConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid('config.json must hold a JSON object');
   const j = json as Json;
   const type = j.model_type;
   const ext = (j.llm_ts ?? {}) as Json;
-  if (typeof ext !== 'object' || ext === null) throw invalid('"llm_ts" must be an object');
+  if (typeof ext !== 'object' || ext === null || Array.isArray(ext)) throw invalid('"llm_ts" must be an object');
   const seed = { ...(ext.seed === undefined ? {} : { seed: ext.seed as number }), ...(ext.scale_residual_init === false ? { scaleResidualInit: false } : {}) };
   const ids = {
     bosTokenId: tokenId(j, 'bos_token_id'),
@@ -151,12 +155,12 @@ export function fromHfConfig(json: unknown): ModelConfig {
       ...ids,
     };
   } else {
-    throw new TransformerError('UNSUPPORTED_MODEL_TYPE', `config.json: model_type ${JSON.stringify(type)} is not supported; llm-ts reads "gpt2", "llama" and "mixtral".`);
+    throw new TransformerError('UNSUPPORTED_MODEL_TYPE', `config.json: model_type ${showValue(type)} is not supported; llm-ts reads "gpt2", "llama" and "mixtral".`);
   }
   try {
-    return resolveConfig(input);
+    return resolveConfig(input, opts);
   } catch (e) {
-    if (e instanceof TransformerError) throw new TransformerError('CONFIG_INVALID', `config.json (${String(type)}): ${e.message}`, { cause: e });
+    if (e instanceof TransformerError) throw new TransformerError(e.code === 'LIMIT_EXCEEDED' ? e.code : 'CONFIG_INVALID', `config.json (${String(type)}): ${e.message}`, { cause: e });
     throw e;
   }
 }
@@ -164,26 +168,26 @@ export function fromHfConfig(json: unknown): ModelConfig {
 const invalid = (msg: string) => new TransformerError('CONFIG_INVALID', `config.json: ${msg}.`);
 
 function unsupported(field: string, value: unknown, want: string): never {
-  throw new TransformerError('UNSUPPORTED_MODEL_TYPE', `config.json: "${field}" = ${JSON.stringify(value)} is not supported (llm-ts needs ${want}).`);
+  throw new TransformerError('UNSUPPORTED_MODEL_TYPE', `config.json: "${field}" = ${showValue(value)} is not supported (llm-ts needs ${want}).`);
 }
 
 function need(j: Json, key: string): number {
   const v = j[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalid(`"${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw invalid(`"${key}" must be a positive integer, got ${showValue(v)}`);
   return v;
 }
 
 function opt(j: Json, key: string, fallback: number): number {
   const v = j[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`"${key}" must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`"${key}" must be a finite number, got ${showValue(v)}`);
   return v;
 }
 
 function optBool(j: Json, key: string, fallback: boolean): boolean {
   const v = j[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') throw invalid(`"${key}" must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw invalid(`"${key}" must be true or false, got ${showValue(v)}`);
   return v;
 }
 
@@ -198,6 +202,6 @@ function tokenIds(j: Json, key: string): number | number[] | null {
   const v = j[key];
   if (v === undefined || v === null) return null;
   const ids = Array.isArray(v) ? v : [v];
-  if (ids.length === 0 || ids.some((id) => typeof id !== 'number' || !Number.isInteger(id) || id < 0)) throw invalid(`"${key}" must be a token id or a non-empty list of them, got ${JSON.stringify(v)}`);
+  if (ids.length === 0 || ids.some((id) => typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0)) throw invalid(`"${key}" must be a token id or a non-empty list of them, got ${showValue(v)}`);
   return Array.isArray(v) ? (ids as number[]) : (v as number);
 }

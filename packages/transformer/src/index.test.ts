@@ -6,8 +6,8 @@ import * as api from './index.js';
 describe('@llm/transformer public surface', () => {
   it('exports the documented API', () => {
     expect(Object.keys(api).sort()).toEqual([
-      'KVCache', 'Linear', 'SequenceClassifier', 'TransformerError', 'TransformerLM', 'ValueHead',
-      'checkpointShapes', 'countParameters', 'findModelDir', 'formatCount', 'fromHfConfig', 'fromHfGenerationConfig', 'loadModel', 'loadSequenceClassifier',
+      'KVCache', 'Linear', 'MODEL_LIMITS', 'SequenceClassifier', 'TransformerError', 'TransformerLM', 'ValueHead',
+      'checkpointFile', 'checkpointShapes', 'countParameters', 'findModelDir', 'formatCount', 'fromHfConfig', 'fromHfGenerationConfig', 'loadModel', 'loadSequenceClassifier',
       'modelLayout', 'poolLastToken', 'readCheckpoint', 'resolveConfig', 'saveModel', 'summarize', 'toHfConfig', 'toHfGenerationConfig',
     ]);
   });

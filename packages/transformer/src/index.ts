@@ -14,7 +14,8 @@ export {
 export { KVCache } from './cache.js';
 export { Linear, type LinearModule, type LinearOptions, type WeightLayout } from './modules/linear.js';
 export { modelLayout, checkpointShapes, type ModelLayout, type LinearSpec, type ParamSpec } from './layout.js';
-export { loadModel, readCheckpoint, type Checkpoint } from './checkpoint.js';
+export { loadModel, readCheckpoint, checkpointFile, type Checkpoint, type LoadOptions } from './checkpoint.js';
+export { MODEL_LIMITS, type ModelLimits, type LimitOptions } from './limits.js';
 export { findModelDir, type FindModelDirOptions } from './model-dir.js';
 export { saveModel, type SaveOptions, type SavableModel } from './save.js';
 export { fromHfGenerationConfig, toHfGenerationConfig, type ModelGenerationConfig } from './generation-config.js';

@@ -15,6 +15,7 @@ import { tf, layerNorm, rmsNorm, ropeTables } from '@llm/tensor-gpu';
 import { resolveConfig, type ModelConfig, type ModelConfigInput } from './config.js';
 import { TransformerError } from './errors.js';
 import { KVCache } from './cache.js';
+import { checkCacheSize, resolveLimits, type LimitOptions, type ModelLimits } from './limits.js';
 import { modelLayout, blockPrefix, type ModelLayout } from './layout.js';
 import { Linear, type LinearModule } from './modules/linear.js';
 import { attention } from './modules/attention.js';
@@ -66,6 +67,8 @@ export interface CausalLM {
 export class TransformerLM implements CausalLM, Parts {
   readonly config: ModelConfig;
   readonly layout: ModelLayout;
+  /** The size limits this model was built under (MODEL_LIMITS unless raised); createCache checks against them. */
+  readonly limits: ModelLimits;
   /**
    * Generation defaults, HF generation_config.json camelCased: loadModel fills it from the file, save
    * writes it back (unknown fields included). {} = none (save then writes HF's from_model_config
@@ -74,16 +77,19 @@ export class TransformerLM implements CausalLM, Parts {
   generationConfig: ModelGenerationConfig = {};
   private readonly params = new Map<string, tf.Variable>();
   private readonly modules = new Map<string, LinearModule>();
-  private readonly rope: { cos: tf.Tensor2D; sin: tf.Tensor2D } | null;
+  /** RoPE tables (llama) for positions [0, rows): grown as longer inputs come (ropeRows), so their memory follows use, not blockSize. */
+  private rope: { cos: tf.Tensor2D; sin: tf.Tensor2D } | null = null;
   private readonly dropoutRng: Rng;
 
   /**
    * Build a model with GPT-2 style init (N(0, initStd²), residual projections / √(2·nLayer), norms 1,
    * biases 0), seeded by config.seed and each weight's name. `weights` (HF name → tensor of the
-   * checkpoint's shape) replaces the init; it is copied, the caller keeps ownership.
+   * checkpoint's shape) replaces the init; it is copied, the caller keeps ownership. The config's
+   * sizes are checked against `opts.limits` (MODEL_LIMITS by default) before anything is allocated.
    */
-  constructor(config: ModelConfigInput | ModelConfig, weights?: ReadonlyMap<string, tf.Tensor>) {
-    this.config = resolveConfig(config);
+  constructor(config: ModelConfigInput | ModelConfig, weights?: ReadonlyMap<string, tf.Tensor>, opts: LimitOptions = {}) {
+    this.limits = resolveLimits(opts.limits);
+    this.config = resolveConfig(config, opts);
     this.layout = modelLayout(this.config);
     const cfg = this.config;
     const init = (name: string, shape: number[], kind: 'normal' | 'ones' | 'zeros', std: number): tf.Variable => {
@@ -102,7 +108,6 @@ export class TransformerLM implements CausalLM, Parts {
       const bias = l.bias ? weights?.get(`${l.name}.bias`) : undefined;
       this.modules.set(l.name, new Linear({ inFeatures: l.inFeatures, outFeatures: l.outFeatures, layout: l.layout, bias: l.bias, weight, ...(bias ? { biasValue: bias.clone() } : {}) }));
     }
-    this.rope = cfg.family === 'llama' ? ropeTables({ positions: cfg.blockSize, headDim: cfg.headDim, theta: cfg.ropeTheta }) : null;
     this.dropoutRng = new Rng(hashSeed(cfg.seed, 'dropout'));
   }
 
@@ -208,8 +213,12 @@ export class TransformerLM implements CausalLM, Parts {
 
   // ---- forward -----------------------------------------------------------------------------
 
-  /** A KV cache for `batch` rows of up to `maxLen` positions (default blockSize). */
+  /**
+   * A KV cache for `batch` rows of up to `maxLen` positions (default blockSize). Its full size is
+   * checked against limits.maxCachePositions and limits.maxCacheBytes before anything is allocated.
+   */
   createCache(batch: number, maxLen: number = this.config.blockSize): KVCache {
+    checkCacheSize(this.config, batch, maxLen, this.limits);
     return new KVCache(batch, maxLen, this.config.nLayer);
   }
 
@@ -236,6 +245,7 @@ export class TransformerLM implements CausalLM, Parts {
     if (!Number.isInteger(keep) || keep < 1 || keep > T) throw new TransformerError('INVALID_ARGUMENT', `forward: logitsToKeep must be an integer in [1, ${T}], got ${keep}.`);
     const tokenMask = readMask(opts.attentionMask, B, T, cache);
     const positions = this.positionIds(tokenMask, B, T, cache);
+    if (cfg.family === 'llama') this.ropeRows(positions.reduce((a, b) => Math.max(a, b), 0) + 1);
     cache?.begin(T);
     try {
       const out = tf.tidy(() => this.runTidy(ids, tokenMask, positions, keep, opts) as unknown as tf.TensorContainer) as unknown as ModelOutput;
@@ -291,6 +301,22 @@ export class TransformerLM implements CausalLM, Parts {
     return { logits, hidden, auxLoss };
   }
 
+  /**
+   * Make the RoPE tables cover positions [0, n) (n ≤ blockSize): rebuilt, at least doubling, when
+   * an input reaches past them. Rows are the same whatever the table length.
+   */
+  private ropeRows(n: number): void {
+    const have = this.rope?.cos.shape[0] ?? 0;
+    if (n <= have) return;
+    const rows = Math.min(this.config.blockSize, Math.max(n, 2 * have, 256));
+    const next = ropeTables({ positions: rows, headDim: this.config.headDim, theta: this.config.ropeTheta });
+    tf.keep(next.cos); // outlives any tf.tidy the caller runs forward in
+    tf.keep(next.sin);
+    this.rope?.cos.dispose();
+    this.rope?.sin.dispose();
+    this.rope = next;
+  }
+
   private norm(name: string, x: tf.Tensor): tf.Tensor {
     const cfg = this.config;
     if (cfg.family === 'llama') return rmsNorm(x, this.param(`${name}.weight`), cfg.normEps);
@@ -327,6 +353,7 @@ export class TransformerLM implements CausalLM, Parts {
     }
     this.rope?.cos.dispose();
     this.rope?.sin.dispose();
+    this.rope = null;
   }
 }
 

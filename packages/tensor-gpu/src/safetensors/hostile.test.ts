@@ -1,11 +1,16 @@
 // Hostile and malformed input: every problem must surface as a TensorGpuError that says what and
 // where, and nothing may allocate from, or loop on, sizes the file claims before they are checked.
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TensorGpuError } from '../errors.js';
-import { findDuplicateKey } from './read.js';
-import { parseSafetensors, rawToFloat32, serializeSafetensors } from './index.js';
+import { findDuplicateKey, parseUntrustedJson } from '../json.js';
+import { parseSafetensors, rawToFloat32, readSafetensors, readSafetensorsHeader, serializeSafetensors } from './index.js';
 import { expectError } from '../testing/expect-error.js';
-import { rng } from '@llm/kit';
+import { expectErrorAsync, rng, runIsolated } from '@llm/kit';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -34,28 +39,30 @@ describe('hostile headers', () => {
   });
 
   it('rejects header lengths beyond the file or above the limit, without allocating', () => {
-    invalid(file('{}', 0, 1000n), /header length 1000 goes beyond the end of the file \(2 bytes after the length\)/);
-    invalid(file('{}', 0, 2n ** 64n - 1n), /header length 18446744073709551615 is above the limit of 100000000 bytes/);
+    invalid(file('{}', 0, 1000n), /header length \(the first 8 bytes\) goes beyond the end of the file \(2 bytes after the length\): a truncated file\?/);
+    invalid(file('{}', 0, 2n ** 64n - 1n), /header length \(the first 8 bytes\) is above the limit of 100000000 bytes: not a safetensors file\?/);
+    // The length is not quoted: for a text file it would be the file's first 8 bytes.
+    expect(expectError(() => parseSafetensors(utf8('root:x:0:0:root:/root:/bin/bash')), 'SAFETENSORS_INVALID').message).not.toMatch(/\d{10,}|root/);
     invalid(file('{}', 0, 100_000_001n), /above the limit/);
     const padded = file('{}      ');
     expect(parseSafetensors(padded).tensors.size).toBe(0);
     expectError(
       () => parseSafetensors(padded, { maxHeaderBytes: 4 }),
       'SAFETENSORS_INVALID',
-      /header length 8 is above the limit of 4/,
+      /header length \(the first 8 bytes\) is above the limit of 4 bytes/,
     );
   });
 
   it('rejects headers that are not UTF-8, JSON or an object', () => {
     invalid(file(new Uint8Array([0x7b, 0xff, 0x7d])), /header is not valid UTF-8/);
     invalid(file(new Uint8Array([0x7b, 0xed, 0xa0, 0x80, 0x7d])), /not valid UTF-8/); // encoded surrogate
-    invalid(file('\uFEFF{}'), /header must start with "\{"/); // a BOM is not allowed
-    invalid(file(' {}'), /must start with/);
-    invalid(file('[]'), /must start with "\{", got "\[\]"/);
-    invalid(file('null'), /must start with/);
-    invalid(file(''), /must start with/);
-    invalid(file('{"a":'), /header is not valid JSON/);
-    invalid(file('{} x'), /not valid JSON/);
+    invalid(file('\uFEFF{}'), /header must be a JSON object starting with "\{" at byte 8, not another character/); // a BOM is not allowed
+    invalid(file(' {}'), /starting with "\{"/);
+    invalid(file('[]'), /starting with "\{"/);
+    invalid(file('null'), /starting with/);
+    invalid(file(''), /starting with "\{" at byte 8, but it is empty/);
+    invalid(file('{"a":'), /header is not valid JSON \(the text ends early\)/);
+    invalid(file('{} x'), /not valid JSON \(syntax error at character 3\)/);
     invalid(file('{}\0'), /not valid JSON/); // padding must be spaces
   });
 
@@ -159,16 +166,16 @@ describe('hostile headers', () => {
 
   it('rejects duplicate names, even when spelled with escapes, and duplicate fields', () => {
     const a = entry('F32', [1], [0, 4]);
-    invalid(file(`{"a":${a},"a":${a}}`, 4), /duplicate key "a" in header JSON at the top level/);
+    invalid(file(`{"a":${a},"a":${a}}`, 4), /duplicate key "a" in header at the top level/);
     invalid(file(`{"a":${a},"\\u0061":${a}}`, 4), /duplicate key "a"/);
     invalid(
       file(`{"a":{"dtype":"F32","shape":[1],"dtype":"F32","data_offsets":[0,4]}}`, 4),
-      /duplicate key "dtype" in header JSON in entry "a"/,
+      /duplicate key "dtype" in header in entry "a"/,
     );
     invalid(file(`{"__metadata__":{},"a":${a},"__metadata__":{}}`, 4), /duplicate key "__metadata__"/);
     invalid(
       file(`{"__metadata__":{"k":"1","k":"2"},"a":${a}}`, 4),
-      /duplicate key "k" in header JSON in entry "__metadata__"/,
+      /duplicate key "k" in header in entry "__metadata__"/,
     );
   });
 
@@ -193,7 +200,8 @@ describe('hostile headers', () => {
     invalid(file(`{"w":{"dtype":"F32","shape":[4294967296,4294967296,0],"data_offsets":[0,4]}}`, 4), /needs 0 bytes/);
     invalid(file(`{"w":{"dtype":"F32","shape":[4294967296,4294967297],"data_offsets":[0,4]}}`, 4), /span 4 bytes/);
     const deep = `{"w":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
-    invalid(file(deep), /entry must be an object, got an array/);
+    invalid(file(deep), /header nests arrays\/objects deeper than 3 levels \(at character 7\)/);
+    invalid(file(`{"w":{"dtype":"F32","shape":[[1]],"data_offsets":[0,4]}}`, 4), /deeper than 3 levels/);
     expect(performance.now() - t0).toBeLessThan(2000);
   });
 
@@ -273,5 +281,73 @@ describe('fuzz', () => {
     }
     expect(outcomes.invalid).toBeGreaterThan(1000);
     expect(outcomes.parsed).toBeGreaterThan(100); // data-only flips and harmless header edits still parse
+  });
+});
+
+describe('untrusted JSON', () => {
+  const bad = (text: string, fragment: RegExp, opts?: Parameters<typeof parseUntrustedJson>[1]): void => {
+    expectError(() => parseUntrustedJson(text, opts), 'JSON_INVALID', fragment);
+  };
+
+  it('refuses deep nesting before parsing it, duplicate keys, and syntax errors, quoting none of the text', () => {
+    expect(parseUntrustedJson('{"a":[1,{"b":null}],"c":"}"}')).toEqual({ a: [1, { b: null }], c: '}' });
+    const t0 = performance.now();
+    bad('['.repeat(1_000_000) + ']'.repeat(1_000_000), /JSON text nests arrays\/objects deeper than 64 levels \(at character 64\)/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    bad('{"a":{"b":{}}}', /x.json nests .* deeper than 2 levels/, { maxDepth: 2, what: 'x.json' });
+    bad('{"n_layer":1,"n_layer":1000000000}', /duplicate key "n_layer" in config.json at the top level/, { what: 'config.json' });
+    bad(`{"${'k'.repeat(10_000)}":1,"${'k'.repeat(10_000)}":2}`, /^duplicate key "k{50,60}\.\.\. in JSON text at the top level$/);
+    for (const secret of ['root:x:0:0:root:/root:/bin/bash', '{"a": SECRET-TOKEN-1234}', '{"a":"SECRET-TOKEN-1234"', '{"a":1} SECRET-TOKEN']) {
+      const e = expectError(() => parseUntrustedJson(secret), 'JSON_INVALID', /^JSON text is not valid JSON \((syntax error at character \d+|the text ends early|unexpected character)\)$/);
+      expect(e.message).not.toMatch(/root|SECRET/);
+    }
+  });
+});
+
+describe('hostile files on disk', () => {
+  let root: string;
+  const pkgDir = fileURLToPath(new URL('../..', import.meta.url));
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'tg-hostile-'));
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('reads the header alone: names, dtypes, shapes and byte ranges checked against the file size', async () => {
+    const path = join(root, 'ok.safetensors');
+    await writeFile(path, serializeSafetensors({ a: { dtype: 'F32', shape: [2], data: new Uint8Array(8) }, b: { dtype: 'F16', shape: [3], data: new Uint8Array(6) } }));
+    const h = await readSafetensorsHeader(path);
+    const dataStart = h.fileBytes - 14;
+    expect(h.tensors.get('a')).toEqual({ dtype: 'F32', shape: [2], byteOffset: dataStart, byteLength: 8 });
+    expect(h.tensors.get('b')).toEqual({ dtype: 'F16', shape: [3], byteOffset: dataStart + 8, byteLength: 6 });
+    const short = join(root, 'short.safetensors');
+    await writeFile(short, file(`{"w":${entry('F32', [4], [0, 16])}}`, 8));
+    await expectErrorAsync(() => readSafetensorsHeader(short), 'SAFETENSORS_INVALID', /tensor "w": data_offsets \[0, 16\] end beyond the data section \(8 bytes\)/, TensorGpuError);
+    await expectErrorAsync(() => readSafetensors(short), 'SAFETENSORS_INVALID', /end beyond the data section/, TensorGpuError);
+  });
+
+  it('a file bigger than one buffer is refused before anything is allocated for it (sparse 5 GB file)', async () => {
+    const path = join(root, 'huge.safetensors');
+    const n = 1_250_000_000; // F32 elements: 5 GB of data
+    const head = file(`{"w":${entry('F32', [n], [0, 4 * n])}}`);
+    const fh = await open(path, 'w');
+    await fh.write(head);
+    await fh.truncate(head.length + 4 * n); // sparse: no disk used
+    await fh.close();
+    expect((await readSafetensorsHeader(path)).tensors.get('w')!.byteLength).toBe(4 * n);
+    await expectErrorAsync(() => readSafetensors(path), 'SAFETENSORS_UNSUPPORTED', /is 5000000\d+ bytes, more than one buffer can hold here/, TensorGpuError);
+  });
+
+  it('directories, devices and FIFOs are refused without blocking on them', async () => {
+    await expectErrorAsync(() => readSafetensors(root), 'SAFETENSORS_INVALID', /is not a regular file/, TensorGpuError);
+    await expectErrorAsync(() => readSafetensorsHeader('/dev/zero'), 'SAFETENSORS_INVALID', /\/dev\/zero is not a regular file/, TensorGpuError);
+    const fifo = join(root, 'fifo.safetensors');
+    execFileSync('mkfifo', [fifo]);
+    // Opening a FIFO for reading blocks until a writer comes: in its own process, so a regression hangs that process only.
+    const r = await runIsolated(
+      `import { readSafetensors } from '@llm/tensor-gpu'; await readSafetensors(${JSON.stringify(fifo)});`,
+      { cwd: pkgDir, timeoutMs: 15_000, memoryMb: 1024 },
+    );
+    expect(r.outcome).toBe('exit');
+    expect(r.error).toMatchObject({ name: 'TensorGpuError', code: 'SAFETENSORS_INVALID', message: expect.stringMatching(/is not a regular file/) });
   });
 });

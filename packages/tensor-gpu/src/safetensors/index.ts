@@ -18,7 +18,10 @@ export {
   DEFAULT_MAX_HEADER_BYTES,
   parseSafetensors,
   readSafetensors,
+  readSafetensorsHeader,
   type RawTensor,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
   type SafetensorsFile,
   type ParseSafetensorsOptions,
 } from './read.js';

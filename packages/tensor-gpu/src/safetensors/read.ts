@@ -4,7 +4,9 @@
  *
  *   const { tensors, metadata } = await readSafetensors('model.safetensors');
  */
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { parseUntrustedJson } from '../json.js';
 import { TensorGpuError } from '../errors.js';
 import {
   byteLengthOf,
@@ -57,40 +59,53 @@ export function invalid(message: string): TensorGpuError {
  * Parses and fully validates a safetensors file held in memory. Tensor data are views into `buf`
  * (no copy). Throws TensorGpuError 'SAFETENSORS_INVALID' (or 'SAFETENSORS_UNSUPPORTED' for a
  * dtype the format defines but this module does not decode) saying what is wrong and where.
+ * Messages never quote bytes of the file that are not part of a valid header.
  *
  *   const file = parseSafetensors(bytes);
  *   file.tensors.get('w')  // { dtype: 'F32', shape: [2, 3], data: Uint8Array(24) }
  */
 export function parseSafetensors(buf: Uint8Array, opts: ParseSafetensorsOptions = {}): SafetensorsFile {
   if (!(buf instanceof Uint8Array)) throw invalid(`expected a Uint8Array, got ${describeValue(buf)}`);
-  const headerLen = readHeaderLength(buf, opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
-  const header = parseHeaderJson(buf.subarray(8, 8 + headerLen));
+  const headerLen = readHeaderLength(buf, buf.length, opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
   const dataStart = 8 + headerLen;
-  const entries = Object.entries(header)
-    .filter(([name]) => name !== METADATA_KEY)
-    .map(([name, value]) => parseEntry(name, value));
-  checkCoverage(entries, buf.length - dataStart);
+  const { entries, metadata } = parseLayout(buf.subarray(8, dataStart), buf.length - dataStart);
   const tensors = new Map<string, RawTensor>();
   for (const e of entries) {
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: buf.subarray(dataStart + e.begin, dataStart + e.end) });
   }
-  return { tensors, metadata: parseMetadata(header[METADATA_KEY]) };
+  return { tensors, metadata };
 }
 
-/** Validates the u64 header length against the buffer and the limit, before using it. */
-function readHeaderLength(buf: Uint8Array, maxHeaderBytes: number): number {
-  if (buf.length < 8) throw invalid(`file is ${buf.length} bytes, shorter than the 8-byte header length`);
-  // u64 -> Number is inexact past 2^53, but such values fail both checks below anyway.
-  const exact = new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true);
-  const n = Number(exact);
+/** Validates the header JSON and that its tensors tile a data section of `dataLen` bytes. */
+function parseLayout(headerBytes: Uint8Array, dataLen: number): { entries: Entry[]; metadata: Record<string, string> } {
+  const header = parseHeaderJson(headerBytes);
+  const entries = Object.entries(header)
+    .filter(([name]) => name !== METADATA_KEY)
+    .map(([name, value]) => parseEntry(name, value));
+  checkCoverage(entries, dataLen);
+  return { entries, metadata: parseMetadata(header[METADATA_KEY]) };
+}
+
+/**
+ * Validates the u64 header length (the first 8 bytes of `start`) against the file length and the
+ * limit, before using it.
+ */
+function readHeaderLength(start: Uint8Array, fileLength: number, maxHeaderBytes: number): number {
+  if (fileLength < 8) throw invalid(`file is ${fileLength} bytes, shorter than the 8-byte header length`);
+  // u64 -> Number is inexact past 2^53, but such values fail both checks below anyway. The value
+  // itself is not quoted: for a file that is not safetensors it would be its first 8 bytes.
+  const n = Number(new DataView(start.buffer, start.byteOffset, 8).getBigUint64(0, true));
   if (n > maxHeaderBytes) {
-    throw invalid(`header length ${exact} is above the limit of ${maxHeaderBytes} bytes`);
+    throw invalid(`header length (the first 8 bytes) is above the limit of ${maxHeaderBytes} bytes: not a safetensors file?`);
   }
-  if (n > buf.length - 8) {
-    throw invalid(`header length ${exact} goes beyond the end of the file (${buf.length - 8} bytes after the length)`);
+  if (n > fileLength - 8) {
+    throw invalid(`header length (the first 8 bytes) goes beyond the end of the file (${fileLength - 8} bytes after the length): a truncated file?`);
   }
   return n;
 }
+
+/** Deepest nesting a valid header has: the top object, an entry, its shape or offsets array. */
+const HEADER_MAX_DEPTH = 3;
 
 /** Decodes the header as strict UTF-8 JSON whose top level is an object without duplicate keys. */
 function parseHeaderJson(bytes: Uint8Array): Record<string, unknown> {
@@ -100,73 +115,19 @@ function parseHeaderJson(bytes: Uint8Array): Record<string, unknown> {
   } catch (err) {
     throw new TensorGpuError('SAFETENSORS_INVALID', 'safetensors: header is not valid UTF-8', { cause: err });
   }
-  if (!text.startsWith('{')) throw invalid(`header must start with "{", got ${describeValue(text.slice(0, 20))}`);
+  if (!text.startsWith('{')) {
+    throw invalid(`header must be a JSON object starting with "{" at byte 8, ${text.length === 0 ? 'but it is empty' : 'not another character'}`);
+  }
   let header: unknown;
   try {
-    header = JSON.parse(text);
+    header = parseUntrustedJson(text, { maxDepth: HEADER_MAX_DEPTH, what: 'header' });
   } catch (err) {
-    throw new TensorGpuError('SAFETENSORS_INVALID', `safetensors: header is not valid JSON (${String(err)})`, {
-      cause: err,
-    });
+    throw new TensorGpuError('SAFETENSORS_INVALID', `safetensors: ${(err as Error).message}`, { cause: err });
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     throw invalid(`header JSON must be an object, got ${describeValue(header)}`);
   }
-  const dup = findDuplicateKey(text);
-  if (dup !== undefined) throw invalid(`duplicate key ${JSON.stringify(dup.key)} in header JSON ${dup.where}`);
   return header as Record<string, unknown>;
-}
-
-/**
- * Finds a key that occurs twice in one object of an already-validated JSON text (JSON.parse keeps
- * the last one silently). Keys compare after unescaping, so "a" and "\u0061" collide.
- *
- *   findDuplicateKey('{"a":1,"a":2}')  // { key: 'a', where: 'at the top level' }
- */
-export function findDuplicateKey(json: string): { key: string; where: string } | undefined {
-  const stack: { keys: Set<string> | null; owner: string | undefined }[] = [];
-  let expectKey = false;
-  let lastKey: string | undefined;
-  for (let i = 0; i < json.length; i++) {
-    const c = json.charCodeAt(i);
-    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      // The owner of a nested value is the top-level key it sits under.
-      const owner = stack.length === 1 ? lastKey : stack.at(-1)?.owner;
-      stack.push({ keys: c === 0x7b ? new Set() : null, owner });
-      expectKey = c === 0x7b;
-    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      stack.pop();
-      expectKey = false;
-    } else if (c === 0x2c /* , */) {
-      expectKey = stack.at(-1)?.keys != null;
-    } else if (c === 0x22 /* " */) {
-      const end = endOfString(json, i);
-      const top = stack.at(-1);
-      if (expectKey && top?.keys) {
-        const key = JSON.parse(json.slice(i, end + 1)) as string;
-        if (top.keys.has(key)) {
-          return { key, where: top.owner === undefined ? 'at the top level' : `in entry ${JSON.stringify(top.owner)}` };
-        }
-        top.keys.add(key);
-        lastKey = key;
-        expectKey = false;
-      }
-      i = end;
-    }
-  }
-  return undefined;
-}
-
-/** Index of the closing quote of the JSON string that opens at `start`. */
-function endOfString(json: string, start: number): number {
-  let i = start + 1;
-  while (i < json.length) {
-    const c = json.charCodeAt(i);
-    if (c === 0x5c /* \ */) i += 2;
-    else if (c === 0x22) return i;
-    else i++;
-  }
-  return json.length;
 }
 
 /** Validates one header entry: `{ dtype, shape, data_offsets: [begin, end] }`. */
@@ -255,9 +216,29 @@ function parseMetadata(value: unknown): Record<string, string> {
   return Object.fromEntries(entries) as Record<string, string>;
 }
 
+/** A tensor of a header, without its data: where its bytes lie in the file. */
+export interface SafetensorsEntry {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  /** Offset of its first byte from the start of the file. */
+  byteOffset: number;
+  byteLength: number;
+}
+
+/** What readSafetensorsHeader returns: the validated layout of a file, no tensor data read. */
+export interface SafetensorsHeader {
+  /** Tensors in file (data offset) order. */
+  tensors: Map<string, SafetensorsEntry>;
+  metadata: Record<string, string>;
+  /** Size of the file in bytes. */
+  fileBytes: number;
+}
+
 /**
- * Reads and parses a safetensors file (or parses a buffer you already hold). The whole file is
- * loaded into one buffer; tensors are views into it. I/O errors (ENOENT, ...) are Node's own.
+ * Reads and parses a safetensors file (or parses a buffer you already hold). The header is read
+ * and validated against the file's size first; only then is the whole file loaded into one buffer
+ * (tensors are views into it). A path must name a regular file (a FIFO or a device is refused
+ * without blocking on it). Other I/O errors (ENOENT, ...) are Node's own.
  *
  *   const { tensors } = await readSafetensors('/models/tiny.safetensors');
  *   [...tensors.keys()]  // ['wte', 'wpe', ...]
@@ -266,24 +247,87 @@ export async function readSafetensors(
   pathOrBuffer: string | Uint8Array,
   opts?: ParseSafetensorsOptions,
 ): Promise<SafetensorsFile> {
-  const buf = typeof pathOrBuffer === 'string' ? await readWholeFile(pathOrBuffer) : pathOrBuffer;
-  return parseSafetensors(buf, opts);
-}
-
-/** Reads a file in bounded chunks (so files past fs.readFile's 2 GiB limit work). */
-async function readWholeFile(path: string): Promise<Uint8Array> {
-  const fh = await open(path, 'r');
+  if (typeof pathOrBuffer !== 'string') return parseSafetensors(pathOrBuffer, opts);
+  const fh = await openRegularFile(pathOrBuffer);
   try {
     const { size } = await fh.stat();
-    const buf = new Uint8Array(size);
-    let off = 0;
-    while (off < size) {
-      const { bytesRead } = await fh.read(buf, off, Math.min(size - off, 1 << 30), off);
-      if (bytesRead === 0) throw invalid(`${path} shrank while being read (${off} of ${size} bytes)`);
-      off += bytesRead;
-    }
-    return buf;
+    await readLayout(fh, size, opts);
+    return parseSafetensors(await readWholeFile(fh, pathOrBuffer, size), opts);
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Reads and validates only the header of a safetensors file: names, dtypes, shapes and where each
+ * tensor's bytes lie, checked against the file's size. Nothing is allocated for tensor data, so a
+ * caller can check shapes (and sizes) before reading a file of any size.
+ *
+ *   const { tensors, fileBytes } = await readSafetensorsHeader('model.safetensors');
+ *   tensors.get('lm_head.weight')  // { dtype: 'F16', shape: [50257, 768], byteOffset: 1234, byteLength: 77194752 }
+ */
+export async function readSafetensorsHeader(path: string, opts?: ParseSafetensorsOptions): Promise<SafetensorsHeader> {
+  const fh = await openRegularFile(path);
+  try {
+    const { size } = await fh.stat();
+    const { dataStart, entries, metadata } = await readLayout(fh, size, opts);
+    const tensors = new Map<string, SafetensorsEntry>();
+    for (const e of entries) {
+      tensors.set(e.name, { dtype: e.dtype, shape: e.shape, byteOffset: dataStart + e.begin, byteLength: e.end - e.begin });
+    }
+    return { tensors, metadata, fileBytes: size };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Opens `path` for reading without blocking on a FIFO, and refuses anything but a regular file. */
+async function openRegularFile(path: string): Promise<FileHandle> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!(await fh.stat()).isFile()) throw invalid(`${path} is not a regular file`);
+    return fh;
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+
+/** Reads the length and the header of an open file of `size` bytes and validates its layout. */
+async function readLayout(
+  fh: FileHandle,
+  size: number,
+  opts: ParseSafetensorsOptions = {},
+): Promise<{ dataStart: number; entries: Entry[]; metadata: Record<string, string> }> {
+  const start = await readRange(fh, 0, Math.min(8, size));
+  const headerLen = readHeaderLength(start, size, opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
+  const header = await readRange(fh, 8, headerLen);
+  const dataStart = 8 + headerLen;
+  return { dataStart, ...parseLayout(header, size - dataStart) };
+}
+
+/** `length` bytes from `position` (throws if the file is shorter than that now). */
+async function readRange(fh: FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(length);
+  let off = 0;
+  while (off < length) {
+    const { bytesRead } = await fh.read(buf, off, Math.min(length - off, 1 << 30), position + off);
+    if (bytesRead === 0) throw invalid(`file shrank while being read (${position + off} of ${position + length} bytes)`);
+    off += bytesRead;
+  }
+  return buf;
+}
+
+/** The whole file in one buffer (so files past fs.readFile's 2 GiB limit work, up to a typed array's). */
+async function readWholeFile(fh: FileHandle, path: string, size: number): Promise<Uint8Array> {
+  try {
+    return await readRange(fh, 0, size);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new TensorGpuError(
+      'SAFETENSORS_UNSUPPORTED',
+      `safetensors: ${path} is ${size} bytes, more than one buffer can hold here (${err.message}); split it into shards of at most 2 GB`,
+      { cause: err },
+    );
   }
 }
