@@ -9,8 +9,8 @@
  * or bad option value, INVALID_ARGUMENT from the library such as a bad --pattern).
  */
 import { TokenizerError } from './errors.js';
-import { InputError, encodeCommand } from './cli/encode-commands.js';
-import { processIo, type CliIo } from './cli/io.js';
+import { encodeCommand } from './cli/encode-commands.js';
+import { InputError, processIo, type CliIo } from './cli/io.js';
 import { trainCommand } from './cli/train-command.js';
 import { USAGE, UsageError } from './cli/usage.js';
 
@@ -57,9 +57,10 @@ function report(err: unknown, io: CliIo): number {
     io.stderr.write(`llm-tokenizer: ${(err as Error).message}\n`);
     return 1;
   }
-  io.stderr.write(
-    `llm-tokenizer: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`,
-  );
+  // One line, like every other error (set LLM_DEBUG=1 for the stack).
+  const line = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(err);
+  io.stderr.write(`llm-tokenizer: unexpected error: ${line}\n`);
+  if (process.env.LLM_DEBUG && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   return 1;
 }
 

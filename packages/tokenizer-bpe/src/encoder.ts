@@ -9,11 +9,15 @@
  *   tok.encode('<|endoftext|>', { disallowedSpecial: [] })        // → encoded as plain text
  *
  * The definition's pattern picks the pre-tokenizer: the built-in patterns of patterns.ts run as
- * hand-written scanners (same pieces, several times faster); any other pattern runs as a regex.
+ * hand-written scanners (same pieces, several times faster); any other pattern (e.g. from a
+ * tokenizer file) is vetted and runs on the linear-time matcher of pattern/ (same pieces as a
+ * JavaScript regex, without catastrophic backtracking): UNSAFE_PATTERN when it cannot.
  */
 import type { TokenizerDefinition } from './definition.js';
 import { TokenizerError } from './errors.js';
-import { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN, compilePattern } from './patterns.js';
+import { type TokenizerLimits, resolveLimits } from './limits.js';
+import { SafePattern } from './pattern/safe-pattern.js';
+import { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN } from './patterns.js';
 import { PieceEncoder } from './bpe/piece-encoder.js';
 import { type Scanner, scanCl100k, scanGpt2, scanO200k } from './bpe/scanners.js';
 import {
@@ -38,6 +42,11 @@ const SCANNERS: ReadonlyMap<string, Scanner> = new Map([
 export interface TokenizerOptions {
   /** Pieces whose merge result is cached before the cache is dropped (default 65536; 0: no cache). */
   cacheSize?: number;
+  /**
+   * Overrides of TOKENIZER_LIMITS for this tokenizer: the pattern limits, `maxVocabSize` (largest
+   * id + 1), `maxPieceBytes` (longest pre-tokenized piece) and `maxDecodeBytes`.
+   */
+  limits?: Partial<TokenizerLimits>;
 }
 
 /** Ids as an indexable list (arrays and typed arrays as they are, other iterables copied). */
@@ -69,12 +78,13 @@ export class Tokenizer {
 
   /** Builds the lookup tables (tens of milliseconds for a 200k vocabulary). */
   constructor(definition: TokenizerDefinition, options: TokenizerOptions = {}) {
+    const limits = resolveLimits(options.limits);
     this.definition = definition;
     this.specialTokens = new Map(definition.specialTokens);
-    this.tokenBytes = TokenBytes.build(definition.ranks, this.specialTokens);
+    this.tokenBytes = TokenBytes.build(definition.ranks, this.specialTokens, limits);
     const scanner = SCANNERS.get(definition.pattern);
-    const regex = scanner ? undefined : compilePattern(definition.pattern);
-    this.pieces = new PieceEncoder(definition.ranks, scanner, regex, options);
+    const matcher = scanner ? undefined : new SafePattern(definition.pattern, limits);
+    this.pieces = new PieceEncoder(definition.ranks, scanner, matcher, { ...options, limits });
     this.defaults = resolveSpecialOptions(this.specialTokens);
     this.defaultFinder = new SpecialFinder(this.defaults.disallowed);
   }

@@ -7,7 +7,7 @@ import * as api from './index.js';
 
 describe('@llm/tokenizer-bpe public surface', () => {
   it('exports the encoder, trainer and formats', () => {
-    for (const name of ['Tokenizer', 'getEncoding', 'trainBpe', 'trainBpeReference', 'saveTokenizer', 'loadTokenizer', 'toHfTokenizerJson', 'TokenizerError']) {
+    for (const name of ['Tokenizer', 'getEncoding', 'trainBpe', 'trainBpeReference', 'saveTokenizer', 'loadTokenizer', 'toHfTokenizerJson', 'TokenizerError', 'TOKENIZER_LIMITS', 'resolveLimits', 'compileSafePattern', 'SafePattern']) {
       expect(api, name).toHaveProperty(name);
     }
   });

@@ -4,6 +4,8 @@ export { bytesToBinary, binaryToBytes, type TokenizerDefinition } from './defini
 export { Tokenizer, type TokenizerOptions, type EncodeOptions, type StreamingDecoder } from './encoder.js';
 export { getEncoding, getEncodingDefinition, ENCODING_NAMES, type EncodingName } from './encodings.js';
 export { GPT2_PATTERN, CL100K_PATTERN, O200K_PATTERN, compilePattern } from './patterns.js';
+export { SafePattern, compileSafePattern } from './pattern/safe-pattern.js';
+export { TOKENIZER_LIMITS, resolveLimits, type TokenizerLimits } from './limits.js';
 export { translateTiktokenPattern } from './pattern-translate.js';
 export {
   parseTiktokenFile,

@@ -10,7 +10,7 @@
  * - JavaScript has no inline `(?i:…)`: the contractions are spelled `'[sSſ]` etc. (Rust's case
  *   folding maps `ſ` U+017F to `s`).
  */
-import { TokenizerError } from './errors.js';
+import { SafePattern } from './pattern/safe-pattern.js';
 
 /** Unicode White_Space as the inside of a character class (Rust's `\s`). */
 export const WHITE_SPACE_CLASS = String.raw`\t-\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000`;
@@ -50,16 +50,13 @@ export const O200K_PATTERN = [
 
 /**
  * Compiles a pre-tokenization pattern with flags 'gu'; a bad source throws
- * TokenizerError('INVALID_ARGUMENT'). `compilePattern('\\p{L}+').flags === 'gu'`.
+ * TokenizerError('INVALID_ARGUMENT'). A pattern other than the built-in ones is first vetted as
+ * the Tokenizer vets it (UNSAFE_PATTERN / LIMIT_EXCEEDED when refused). The RegExp runs on
+ * JavaScript's backtracking engine: use it for trusted patterns and inspection; text from
+ * untrusted sources goes through `compileSafePattern(source)` (what Tokenizer and trainBpe use),
+ * which gives the same matches in linear time. `compilePattern('\\p{L}+').flags === 'gu'`.
  */
 export function compilePattern(source: string): RegExp {
-  try {
-    return new RegExp(source, 'gu');
-  } catch (e) {
-    throw new TokenizerError(
-      'INVALID_ARGUMENT',
-      `invalid pre-tokenization pattern ${JSON.stringify(source)}: ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
+  if (source !== GPT2_PATTERN && source !== CL100K_PATTERN && source !== O200K_PATTERN) new SafePattern(source);
+  return new RegExp(source, 'gu');
 }

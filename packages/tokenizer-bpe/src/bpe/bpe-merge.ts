@@ -92,13 +92,14 @@ export class BpeMerger {
   /** The heap algorithm (same result): parts are a linked list of byte positions. */
   mergeHeap(bytes: Uint8Array, n: number, ids: Int32Array): number {
     if (this.next.length < n + 1) {
-      this.next = new Int32Array(2 * n + 2);
-      this.prev = new Int32Array(2 * n + 2);
-      this.ranks = new Int32Array(2 * n + 2);
-      this.starts = new Int32Array(2 * n + 2);
+      // Room to spare for ordinary pieces; exactly what is needed for huge ones (memory).
+      const size = n <= 1 << 16 ? 2 * n + 2 : n + 1;
+      this.next = new Int32Array(size);
+      this.prev = new Int32Array(size);
+      this.ranks = new Int32Array(size);
       // Each merge pushes at most 2 entries on top of the n initial ones.
-      this.heapRank = new Int32Array(3 * n + 3);
-      this.heapPos = new Int32Array(3 * n + 3);
+      this.heapRank = new Int32Array(3 * size);
+      this.heapPos = new Int32Array(3 * size);
     }
     const { next, prev, ranks } = this;
     const heap = new MinHeap(this.heapRank, this.heapPos);

@@ -16,11 +16,17 @@
  *   so such tokens only live in the ByteTable used by the merge.
  */
 import type { Scanner } from './scanners.js';
+import { TokenizerError } from '../errors.js';
+import { TOKENIZER_LIMITS, type TokenizerLimits, limitExceeded } from '../limits.js';
+import type { SafePattern } from '../pattern/safe-pattern.js';
 import { BpeMerger } from './bpe-merge.js';
 import { ByteTable } from './byte-table.js';
 import { hashChars, hashUnits } from './hash.js';
 import { MISSING, PieceTable } from './piece-table.js';
 import { decodeUtf8Strict, encodeUtf8 } from './utf8.js';
+
+/** Largest merge cache (entries; each takes ~150 bytes of tables). */
+const MAX_CACHE_SIZE = 1 << 20;
 
 /** Pieces longer than this (code units) are merged every time instead of cached. */
 const MAX_CACHED_PIECE = 256;
@@ -28,6 +34,8 @@ const MAX_CACHED_PIECE = 256;
 export interface PieceEncoderOptions {
   /** Entries in the merge cache before it is dropped (default 65536; 0 disables it). */
   cacheSize?: number;
+  /** `maxPieceBytes` bounds the memory of one merge (default TOKENIZER_LIMITS). */
+  limits?: TokenizerLimits;
 }
 
 export class PieceEncoder {
@@ -39,16 +47,21 @@ export class PieceEncoder {
   private readonly merger: BpeMerger;
   private bytes = new Uint8Array(1024);
   private ids = new Int32Array(1024);
+  private readonly maxPieceBytes: number;
 
   constructor(
     ranks: ReadonlyMap<string, number>,
     private readonly scanner: Scanner | undefined,
-    private readonly regex: RegExp | undefined,
+    private readonly matcher: SafePattern | undefined,
     options: PieceEncoderOptions = {},
   ) {
+    this.maxPieceBytes = (options.limits ?? TOKENIZER_LIMITS).maxPieceBytes;
     this.vocab = buildVocabTable(ranks);
     this.merger = new BpeMerger(ByteTable.fromRanks(ranks));
     const cacheSize = options.cacheSize ?? 65536;
+    if (!Number.isSafeInteger(cacheSize) || cacheSize < 0 || cacheSize > MAX_CACHE_SIZE) {
+      throw new TokenizerError('INVALID_ARGUMENT', `cacheSize must be an integer from 0 to ${MAX_CACHE_SIZE}, got ${String(cacheSize)}`);
+    }
     this.cache = cacheSize > 0 ? new PieceTable(cacheSize, cacheSize * 16) : undefined;
     // Room for 16 code units of key and 16 ids per entry on average (CJK pieces run long).
     this.multi = new Int32Array(cacheSize > 0 ? cacheSize * 16 : 0);
@@ -75,27 +88,17 @@ export class PieceEncoder {
     return count;
   }
 
-  /** Custom patterns: the regex runs on the range as its own string (so `$`/lookaheads end there). */
+  /** Custom patterns: the linear-time matcher runs on the range as its own text (so `$`/lookaheads end there). */
   private encodeMatched(text: string, start: number, end: number, out: number[] | null): number {
-    const seg = start === 0 && end === text.length ? text : text.slice(start, end);
-    const re = this.regex!;
-    re.lastIndex = 0;
     let count = 0;
-    for (let m = re.exec(seg); m !== null; m = re.exec(seg)) {
-      const len = m[0].length;
-      if (len === 0) {
-        // An empty match is no piece; step over one code point (tiktoken would fail on it).
-        re.lastIndex += (seg.codePointAt(re.lastIndex) ?? 0) > 0xffff ? 2 : 1;
-        continue;
-      }
-      const i = m.index;
-      const h = hashChars(seg, i, i + len);
-      const id = this.vocab.get(seg, i, i + len, h);
+    this.matcher!.forEachMatch(text, start, end, (i, j) => {
+      const h = hashChars(text, i, j);
+      const id = this.vocab.get(text, i, j, h);
       if (id >= 0) {
         if (out !== null) out.push(id);
         count++;
-      } else count += this.encodeRare(seg, i, i + len, h, out);
-    }
+      } else count += this.encodeRare(text, i, j, h, out);
+    });
     return count;
   }
 
@@ -106,9 +109,16 @@ export class PieceEncoder {
       const v = cache.get(text, i, j, h);
       if (v !== MISSING) return this.emitCached(v, out);
     }
-    if (this.bytes.length < 3 * (j - i)) {
-      this.bytes = new Uint8Array(6 * (j - i));
-      this.ids = new Int32Array(6 * (j - i));
+    const units = j - i;
+    // A UTF-16 code unit is at most 3 UTF-8 bytes; units ≤ bytes, so units > limit is over it too.
+    if (units > this.maxPieceBytes || (3 * units > this.maxPieceBytes && utf8Length(text, i, j) > this.maxPieceBytes)) {
+      throw limitExceeded(`a pre-tokenized piece of ${units} characters (${utf8Length(text, i, j)} bytes) is too long to merge`, this.maxPieceBytes, 'maxPieceBytes');
+    }
+    if (this.bytes.length < 3 * units) {
+      // Small pieces grow the buffers with room to spare; huge ones get exactly what they need.
+      const size = units <= 1 << 16 ? 6 * units : 3 * units;
+      this.bytes = new Uint8Array(size);
+      this.ids = new Int32Array(size);
     }
     const nBytes = encodeUtf8(text, i, j, this.bytes);
     const n = this.merger.merge(this.bytes, nBytes, this.ids);
@@ -144,6 +154,21 @@ export class PieceEncoder {
     this.multiUsed += n + 1;
     cache.set(text, i, j, h, -off - 2);
   }
+}
+
+/** UTF-8 length of text[i..j) (lone surrogates count 3, as U+FFFD). */
+function utf8Length(text: string, i: number, j: number): number {
+  let n = 0;
+  for (let k = i; k < j; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && k + 1 < j && (text.charCodeAt(k + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      k++;
+    } else n += 3;
+  }
+  return n;
 }
 
 /** Token text (UTF-16) → id, for every token whose bytes are valid UTF-8. */

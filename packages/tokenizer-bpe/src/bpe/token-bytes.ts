@@ -7,9 +7,11 @@
  *   tb.concat([7])         // → TokenizerError('UNKNOWN_TOKEN')
  *
  * Building also checks what decoding relies on: ids are non-negative integers, and no id is used
- * twice (two ranks, two special tokens, or a special token on a rank) — INVALID_ARGUMENT otherwise.
+ * twice (two ranks, two special tokens, or a special token on a rank) — INVALID_ARGUMENT otherwise;
+ * the largest id is below `maxVocabSize` (the tables are that long) — LIMIT_EXCEEDED otherwise.
  */
 import { TokenizerError } from '../errors.js';
+import { TOKENIZER_LIMITS, type TokenizerLimits, limitExceeded } from '../limits.js';
 
 const encoder = new TextEncoder();
 
@@ -38,6 +40,7 @@ export class TokenBytes {
     private readonly pool: Uint8Array,
     private readonly start: Int32Array,
     private readonly length: Int32Array,
+    private readonly maxDecodeBytes: number,
   ) {
     this.texts = new Array<string | null | undefined>(start.length);
   }
@@ -47,7 +50,11 @@ export class TokenBytes {
     return this.start.length;
   }
 
-  static build(ranks: ReadonlyMap<string, number>, specials: ReadonlyMap<string, number>): TokenBytes {
+  static build(
+    ranks: ReadonlyMap<string, number>,
+    specials: ReadonlyMap<string, number>,
+    limits: TokenizerLimits = TOKENIZER_LIMITS,
+  ): TokenBytes {
     let maxId = -1;
     let size = 0;
     const specialBytes = new Map<string, Uint8Array>();
@@ -62,6 +69,9 @@ export class TokenBytes {
       const bytes = encoder.encode(text);
       specialBytes.set(text, bytes);
       size += bytes.length;
+    }
+    if (maxId >= limits.maxVocabSize) {
+      throw limitExceeded(`the vocabulary uses id ${maxId}`, limits.maxVocabSize, 'maxVocabSize');
     }
     const pool = new Uint8Array(size);
     const start = new Int32Array(maxId + 1).fill(-1);
@@ -82,7 +92,7 @@ export class TokenBytes {
       length[id] = bytes.length;
       used += bytes.length;
     }
-    return new TokenBytes(pool, start, length);
+    return new TokenBytes(pool, start, length, limits.maxDecodeBytes);
   }
 
   has(id: number): boolean {
@@ -156,6 +166,9 @@ export class TokenBytes {
       // `id >>> 0 === id` rejects negatives, fractions and non-numbers in one test.
       if (id >>> 0 !== id || id >= start.length || start[id]! < 0) throw this.unknown(id);
       total += length[id]!;
+    }
+    if (total > this.maxDecodeBytes) {
+      throw limitExceeded(`decoding ${ids.length} ids would produce ${total} bytes`, this.maxDecodeBytes, 'maxDecodeBytes');
     }
     const out = new Uint8Array(total);
     let n = 0;

@@ -5,8 +5,9 @@
  *   applyChatTemplate([{ role: 'user', content: 'hi' }], { template: 'chatml', addGenerationPrompt: true })
  *     // → '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n'
  */
+import { resolveLimits } from '../limits.js';
 import { CHATML_TEMPLATE, renderChatml } from './chatml.js';
-import { checkFlag, checkMessages, checkObjectList } from './checks.js';
+import { checkFlag, checkMessages, checkObjectList, checkVariableDepth } from './checks.js';
 import { renderJinja } from './jinja.js';
 import { selectTemplate } from './template.js';
 import type { ApplyChatTemplateOptions, ChatMessage } from './types.js';
@@ -23,21 +24,20 @@ import type { ApplyChatTemplateOptions, ChatMessage } from './types.js';
  * Errors (TokenizerError): bad messages or options → INVALID_ARGUMENT naming the field; no template
  * or an unknown built-in name → TEMPLATE_MISSING; a template that does not parse or fails while
  * rendering (e.g. its `raise_exception` on a wrong role order) → TEMPLATE_INVALID naming the template.
+ * A template is untrusted code and renders within the budget of `opts.limits` (TOKENIZER_LIMITS:
+ * maxTemplateSteps, maxTemplateOutput, maxTemplateDepth): TEMPLATE_BUDGET past it, TEMPLATE_UNSAFE
+ * for constructs it refuses up front; variables nested deeper than maxJsonDepth are LIMIT_EXCEEDED.
  */
 export function applyChatTemplate(messages: readonly ChatMessage[], opts: ApplyChatTemplateOptions): string {
-  const { template, addGenerationPrompt, tools = null, documents = null, ...extra } = opts ?? ({} as ApplyChatTemplateOptions);
+  const { template, addGenerationPrompt, tools = null, documents = null, limits: overrides, ...extra } = opts ?? ({} as ApplyChatTemplateOptions);
+  const limits = resolveLimits(overrides);
   checkMessages(messages);
   checkObjectList(tools, 'tools');
   checkObjectList(documents, 'documents');
   const addPrompt = checkFlag(addGenerationPrompt, 'addGenerationPrompt');
-  const chosen = selectTemplate(template, tools !== null);
+  const chosen = selectTemplate(template, tools !== null, limits);
   if (chosen.source === CHATML_TEMPLATE) return renderChatml(messages, addPrompt); // the same text, without Jinja
-  return renderJinja(chosen.source, chosen.name, {
-    ...chosen.context,
-    ...extra,
-    messages,
-    tools,
-    documents,
-    add_generation_prompt: addPrompt,
-  });
+  const vars = { ...chosen.context, ...extra, messages, tools, documents, add_generation_prompt: addPrompt };
+  checkVariableDepth(vars, limits);
+  return renderJinja(chosen.source, chosen.name, vars, limits);
 }

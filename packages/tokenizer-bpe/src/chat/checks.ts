@@ -5,6 +5,7 @@
  *   checkMessages([{ role: 'user' }])   // throws: messages[0].content must be a string, got nothing
  */
 import { TokenizerError } from '../errors.js';
+import { type TokenizerLimits, valueDepth } from '../limits.js';
 import type { ChatMessage } from './types.js';
 
 /** Each message is an object with a non-empty string `role` and a string `content`. */
@@ -27,6 +28,21 @@ export function checkObjectList(value: unknown, field: 'tools' | 'documents'): v
   value.forEach((v: unknown, i) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw invalid(`${field}[${i}] must be an object (a JSON schema), got ${kind(v)}`);
   });
+}
+
+/**
+ * Template variables (messages, tools, documents, extra variables) nest at most `maxJsonDepth`
+ * deep and hold no cycles: the renderer converts and prints them recursively.
+ */
+export function checkVariableDepth(vars: Record<string, unknown>, limits: TokenizerLimits): void {
+  for (const [name, value] of Object.entries(vars)) {
+    if (valueDepth(value, limits.maxJsonDepth) > limits.maxJsonDepth) {
+      throw new TokenizerError(
+        'LIMIT_EXCEEDED',
+        `the template variable "${name}" nests deeper than ${limits.maxJsonDepth} levels (or refers to itself); limits.maxJsonDepth bounds it.`,
+      );
+    }
+  }
 }
 
 /** addGenerationPrompt: absent or a boolean. */

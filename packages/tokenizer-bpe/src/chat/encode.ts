@@ -15,7 +15,8 @@ import type { ApplyChatTemplateOptions, ChatMessage } from './types.js';
 export function encodeChat(tokenizer: Tokenizer, messages: readonly ChatMessage[], opts: ApplyChatTemplateOptions): number[] {
   const ids: number[] = [];
   for (const seg of renderChatSegments(messages, opts)) {
-    ids.push(...(seg.source === 'template' ? tokenizer.encode(seg.text, { allowedSpecial: 'all' }) : tokenizer.encodeOrdinary(seg.text)));
+    const part = seg.source === 'template' ? tokenizer.encode(seg.text, { allowedSpecial: 'all' }) : tokenizer.encodeOrdinary(seg.text);
+    for (const id of part) ids.push(id); // not push(...part): a long message would overflow the call stack
   }
   return ids;
 }

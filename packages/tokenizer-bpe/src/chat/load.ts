@@ -11,9 +11,11 @@
  * tokens (`bos_token`, `eos_token`, `unk_token`, `sep_token`, `pad_token`, `cls_token`, `mask_token`,
  * each a string or `{ content }`, and `additional_special_tokens`), as HF's `special_tokens_map`.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TokenizerError } from '../errors.js';
+import { checkCount } from '../formats/size-checks.js';
+import { type TokenizerLimits, parseJsonLimited, readTextFileLimited, resolveLimits } from '../limits.js';
 import { kind } from './checks.js';
 import { jinjaChatTemplate } from './template.js';
 import type { ChatTemplate } from './types.js';
@@ -25,6 +27,8 @@ export interface LoadChatTemplateOptions {
    * Default: "default", with the others kept as `variants` (so `tool_use` is picked when tools are given).
    */
   name?: string;
+  /** Overrides of TOKENIZER_LIMITS (maxFileBytes, maxJsonDepth, maxTemplateLength, maxChatTemplates). */
+  limits?: Partial<TokenizerLimits>;
 }
 
 const CONFIG = 'tokenizer_config.json';
@@ -40,28 +44,33 @@ const MORE_JINJA = 'additional_chat_templates';
  *
  * Errors (TokenizerError): nothing at `path`, no template there, or no template called `name` →
  * TEMPLATE_MISSING; bad JSON or fields → INVALID_FORMAT; Jinja that does not parse → TEMPLATE_INVALID.
- * Each names the file.
+ * Each names the file. The files are untrusted input: only regular files are read, at most
+ * maxFileBytes each (LIMIT_EXCEEDED), JSON nested at most maxJsonDepth; the templates themselves
+ * render within a budget (see applyChatTemplate).
  */
 export async function loadChatTemplate(path: string, opts: LoadChatTemplateOptions = {}): Promise<ChatTemplate> {
+  const limits = resolveLimits(opts.limits);
   const info = await stat(path).catch((e: Error) => {
     throw new TokenizerError('TEMPLATE_MISSING', `${path}: cannot read it (${e.message}). Pass a checkpoint directory, its ${CONFIG} or a .jinja file.`, { cause: e });
   });
   if (info.isDirectory()) {
     const configPath = join(path, CONFIG);
-    const config = (await isFile(configPath)) ? await readConfig(configPath) : undefined;
+    const config = (await isFile(configPath)) ? await readConfig(configPath, limits) : undefined;
     const context = specialTokens(config ?? {}, configPath);
     const files = await jinjaFiles(path);
-    if (Object.keys(files).length > 0) return fromSources(await readAll(files), context, { dir: path, files }, opts.name);
+    checkCount(Object.keys(files).length, 'chat templates', path, limits.maxChatTemplates, 'maxChatTemplates');
+    if (Object.keys(files).length > 0) return fromSources(await readAll(files, limits), context, { dir: path, files }, opts.name, limits);
     const missing = `${path}: no chat template (no ${JINJA}, and ${config ? `${CONFIG} has no "chat_template"` : `no ${CONFIG}`})`;
-    return fromSources(configSources(config ?? {}, configPath, missing), context, configPath, opts.name);
+    return fromSources(configSources(config ?? {}, configPath, missing), context, configPath, opts.name, limits);
   }
   if (path.endsWith('.jinja')) {
     const configPath = join(dirname(path), CONFIG);
-    const config = (await isFile(configPath)) ? await readConfig(configPath) : {};
-    return fromSources({ default: await readFile(path, 'utf8') }, specialTokens(config, configPath), path, opts.name);
+    const config = (await isFile(configPath)) ? await readConfig(configPath, limits) : {};
+    const source = await readTextFileLimited(path, limits, 'chat template');
+    return fromSources({ default: source }, specialTokens(config, configPath), path, opts.name, limits);
   }
-  const config = await readConfig(path);
-  return fromSources(configSources(config, path, `${path}: no field "chat_template"`), specialTokens(config, path), path, opts.name);
+  const config = await readConfig(path, limits);
+  return fromSources(configSources(config, path, `${path}: no field "chat_template"`), specialTokens(config, path), path, opts.name, limits);
 }
 
 /** chat_template.jinja → "default", additional_chat_templates/x.jinja → "x" (paths, by name). */
@@ -73,9 +82,9 @@ async function jinjaFiles(dir: string): Promise<Record<string, string>> {
   return files;
 }
 
-async function readAll(files: Record<string, string>): Promise<Record<string, string>> {
+async function readAll(files: Record<string, string>, limits: TokenizerLimits): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const [name, file] of Object.entries(files)) out[name] = await readFile(file, 'utf8');
+  for (const [name, file] of Object.entries(files)) out[name] = await readTextFileLimited(file, limits, 'chat template');
   return out;
 }
 
@@ -83,16 +92,12 @@ async function isFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => null))?.isFile() ?? false;
 }
 
-async function readConfig(path: string): Promise<Record<string, unknown>> {
-  const text = await readFile(path, 'utf8').catch((e: Error) => {
+async function readConfig(path: string, limits: TokenizerLimits): Promise<Record<string, unknown>> {
+  const text = await readTextFileLimited(path, limits, 'tokenizer config').catch((e: Error) => {
+    if (e instanceof TokenizerError) throw e;
     throw new TokenizerError('TEMPLATE_MISSING', `${path}: cannot read the tokenizer config (${e.message}). Check the path.`, { cause: e });
   });
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new TokenizerError('INVALID_FORMAT', `${path}: not valid JSON (${(e as Error).message}). Fix or re-download the file.`, { cause: e });
-  }
+  const value = parseJsonLimited(text, path, limits);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TokenizerError('INVALID_FORMAT', `${path}: expected a JSON object (a ${CONFIG}), got ${kind(value)}.`);
   }
@@ -127,10 +132,12 @@ function fromSources(
   context: Record<string, unknown>,
   where: string | { dir: string; files: Record<string, string> },
   name: string | undefined,
+  limits: TokenizerLimits,
 ): ChatTemplate {
   const names = Object.keys(sources);
+  checkCount(names.length, 'chat templates', typeof where === 'string' ? where : where.dir, limits.maxChatTemplates, 'maxChatTemplates');
   const label = (n: string) => (typeof where !== 'string' ? where.files[n]! : n === 'default' ? where : `${where} (template "${n}")`);
-  const make = (n: string) => jinjaChatTemplate(sources[n]!, { name: label(n), context });
+  const make = (n: string) => jinjaChatTemplate(sources[n]!, { name: label(n), context, limits });
   const origin = typeof where === 'string' ? where : where.dir;
   const found = names.map((n) => JSON.stringify(n)).join(', ');
   if (name !== undefined) {

@@ -28,8 +28,7 @@ const CLOSE = '\u27e7';
  */
 export function renderChatSegments(messages: readonly ChatMessage[], opts: ApplyChatTemplateOptions): ChatSegment[] {
   const real = applyChatTemplate(messages, opts);
-  let nonce = 0;
-  while (real.includes(`${OPEN}${nonce}:`)) nonce++;
+  const nonce = unusedNonce(real);
   // empty content stays empty: templates test it (`{% if message.content %}`) and it adds no text
   const masked = messages.map((m, i) => ({ ...m, content: m.content === '' ? '' : `${OPEN}${nonce}:${i}${CLOSE}` }));
   // [template, message index, template, message index, …, template]
@@ -51,6 +50,18 @@ export function renderChatSegments(messages: readonly ChatMessage[], opts: Apply
   }
   if (at !== real.length) throw unlocatable(opts, real, at, 'the end of the render');
   return segments.filter((s) => s.text.length > 0);
+}
+
+/** The smallest n such that the render holds no `⟦n:`, found in one pass (not one search per candidate). */
+function unusedNonce(real: string): number {
+  const used = new Set<number>();
+  for (let at = real.indexOf(OPEN); at >= 0; at = real.indexOf(OPEN, at + 1)) {
+    const m = /^(\d{1,9}):/.exec(real.slice(at + 1, at + 12));
+    if (m) used.add(Number(m[1]));
+  }
+  let nonce = 0;
+  while (used.has(nonce)) nonce++;
+  return nonce;
 }
 
 /** How a template may have written `content`: as is, trimmed at either or both ends, or JSON-escaped. */

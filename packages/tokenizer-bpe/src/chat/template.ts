@@ -5,6 +5,7 @@
  *   applyChatTemplate([{ role: 'user', content: 'hi' }], { template: t })   // 'user: hi\n'
  */
 import { TokenizerError } from '../errors.js';
+import { type TokenizerLimits, resolveLimits } from '../limits.js';
 import { chatmlTemplate } from './chatml.js';
 import { compileJinja } from './jinja.js';
 import type { ChatTemplate } from './types.js';
@@ -15,17 +16,21 @@ export interface JinjaChatTemplateOptions {
   name?: string;
   /** Variables the template reads besides the conversation, e.g. `{ bos_token: '<s>', eos_token: '</s>' }`. */
   context?: Record<string, unknown>;
+  /** Overrides of TOKENIZER_LIMITS (maxTemplateLength for the source). */
+  limits?: Partial<TokenizerLimits>;
 }
 
 /**
  * A chat template from Jinja source (HF `chat_template` syntax, rendered by @huggingface/jinja).
- * The source is parsed now: one that does not parse is a TEMPLATE_INVALID naming `opts.name`.
+ * The source is parsed now: one that does not parse is a TEMPLATE_INVALID naming `opts.name`; one
+ * longer than maxTemplateLength LIMIT_EXCEEDED; one using constructs the render budget cannot watch
+ * TEMPLATE_UNSAFE.
  *
  *   const zephyr = jinjaChatTemplate(source, { name: 'zephyr', context: { eos_token: '</s>' } });
  */
 export function jinjaChatTemplate(source: string, opts: JinjaChatTemplateOptions = {}): ChatTemplate {
   const name = opts.name ?? 'inline template';
-  compileJinja(source, name);
+  compileJinja(source, name, resolveLimits(opts.limits));
   return { name, source, context: { ...opts.context } };
 }
 
@@ -36,7 +41,11 @@ const BUILT_IN: Readonly<Record<string, () => ChatTemplate>> = { chatml: chatmlT
  * The template a render uses: a built-in by name, Jinja source, or a ChatTemplate — whose
  * `tool_use` variant replaces it when tools are given (HF's `get_chat_template`).
  */
-export function selectTemplate(template: ChatTemplate | string | undefined, withTools: boolean): ChatTemplate {
+export function selectTemplate(
+  template: ChatTemplate | string | undefined,
+  withTools: boolean,
+  limits?: TokenizerLimits,
+): ChatTemplate {
   if (typeof template === 'string') {
     const builtIn = BUILT_IN[template];
     if (builtIn) return builtIn();
@@ -47,7 +56,7 @@ export function selectTemplate(template: ChatTemplate | string | undefined, with
           `Pass Jinja source, or a template from loadChatTemplate(checkpointDir).`,
       );
     }
-    return jinjaChatTemplate(template);
+    return jinjaChatTemplate(template, { limits });
   }
   if (template === undefined || template === null) {
     throw new TokenizerError(

@@ -4,6 +4,7 @@
  *   const messages: ChatMessage[] = [{ role: 'user', content: 'hi' }];
  *   applyChatTemplate(messages, { template: 'chatml', addGenerationPrompt: true });
  */
+import type { TokenizerLimits } from '../limits.js';
 
 /**
  * One chat message. `role` is free-form ('system', 'user', 'assistant', 'tool', …). Other fields
@@ -39,6 +40,11 @@ export type ChatTool = Record<string, unknown>;
 
 /** Options of `applyChatTemplate` / `renderChatSegments`; every key not listed here becomes a template variable. */
 export interface ApplyChatTemplateOptions {
+  /**
+   * Overrides of TOKENIZER_LIMITS for this render (the template budget: maxTemplateSteps,
+   * maxTemplateOutput, maxTemplateDepth, maxTemplateLength; maxJsonDepth for the variables).
+   */
+  limits?: Partial<TokenizerLimits>;
   /** A ChatTemplate, the name of a built-in ('chatml'), or Jinja source. */
   template: ChatTemplate | string;
   /** Append the header that opens an assistant turn (what a model sees before it generates). Default false. */

@@ -5,13 +5,13 @@
  *   echo '31373 995' | llm-tokenizer decode -t tok.json            # hello world
  *   llm-tokenizer count --encoding cl100k_base README.md            # 1234
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Tokenizer, type EncodeOptions } from '../encoder.js';
 import { getEncoding, type EncodingName } from '../encodings.js';
 import { loadTokenizer, type LoadTokenizerOptions } from '../formats/save-load.js';
 import { patternOption, specialIdOptions, withUsageErrors } from './args.js';
-import { readAllText, type CliIo } from './io.js';
+import { InputError, checkInputFile, readAllText, type CliIo } from './io.js';
 import { COMMAND_USAGE, UsageError } from './usage.js';
 
 const OPTIONS = {
@@ -26,9 +26,6 @@ const OPTIONS = {
 } as const;
 
 type Command = 'encode' | 'decode' | 'count';
-
-/** Bad data on stdin or in a file (exit code 1, not a usage error). */
-export class InputError extends Error {}
 
 export async function encodeCommand(command: Command, args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = withUsageErrors(command, () =>
@@ -86,13 +83,23 @@ async function openTokenizer(
   return new Tokenizer(await loadTokenizer(path, fileOptions));
 }
 
-/** The concatenated text of the files, or stdin when there are none ('-' is stdin too). */
+/**
+ * The concatenated text of the files, or stdin when there are none ('-' is stdin too). Regular
+ * files, pipes and sockets are read (at most MAX_INPUT_CHARS each); devices such as /dev/zero and
+ * directories are refused before reading.
+ */
 async function readInputs(files: string[], io: CliIo): Promise<string> {
   if (files.length === 0) return readAllText(io.stdin);
   const texts: string[] = [];
-  for (const f of files) texts.push(f === '-' ? await readAllText(io.stdin) : await readFile(f, 'utf8'));
+  for (const f of files) texts.push(f === '-' ? await readAllText(io.stdin) : await readInputFile(f));
   return texts.join('');
 }
+
+async function readInputFile(path: string): Promise<string> {
+  await checkInputFile(path);
+  return readAllText(createReadStream(path), path);
+}
+
 
 /**
  * Token ids from text: a JSON array, or integers separated by whitespace and/or commas.

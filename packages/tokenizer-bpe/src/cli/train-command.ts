@@ -9,7 +9,7 @@ import type { TokenizerDefinition } from '../definition.js';
 import { saveTokenizer, TOKENIZER_FILE_FORMATS, type TokenizerFileFormat } from '../formats/save-load.js';
 import { trainBpe, type TrainOptions } from '../train/train.js';
 import { oneOf, patternOption, positiveInt, withUsageErrors } from './args.js';
-import type { CliIo } from './io.js';
+import { checkInputFile, type CliIo } from './io.js';
 import { progressPrinter } from './progress.js';
 import { readTextChunks } from './read-text.js';
 import { COMMAND_USAGE, UsageError } from './usage.js';
@@ -108,5 +108,8 @@ function defaultFormat(output: string): TokenizerFileFormat {
 }
 
 async function* chunksOf(files: string[], io: CliIo): AsyncGenerator<string> {
-  for (const file of files) yield* readTextChunks(file === '-' ? io.stdin : file);
+  for (const file of files) {
+    if (file !== '-') await checkInputFile(file);
+    yield* readTextChunks(file === '-' ? io.stdin : file);
+  }
 }

@@ -17,9 +17,13 @@
  * its parts' and than every earlier merge's result (true of GPT-2, Llama 3 and any file
  * `toHfTokenizerJson` writes). Errors: INVALID_FORMAT for a malformed or inconsistent file,
  * UNSUPPORTED for a well-formed file this rank-based model cannot represent (non-BPE model,
- * normalizers, add_prefix_space, byte_fallback, …); messages name the field.
+ * normalizers, add_prefix_space, byte_fallback, …); messages name the field. A file is untrusted
+ * input: sizes are checked against `opts.limits` (LIMIT_EXCEEDED: vocabulary, ids, token bytes,
+ * merges, added tokens, JSON nesting) and the Split regex is vetted for the linear-time matcher
+ * (UNSAFE_PATTERN) before anything is built.
  */
 import type { TokenizerDefinition } from '../definition.js';
+import { type TokenizerLimits, resolveLimits } from '../limits.js';
 import { GPT2_PATTERN } from '../patterns.js';
 import { binaryToByteLevel, byteLevelToBinary } from './byte-level.js';
 import { deriveMerges } from './derive-merges.js';
@@ -31,9 +35,11 @@ import {
   invalidFormat,
   isObject,
   parseJsonObject,
+  preview,
   unsupported,
   type JsonObject,
 } from './json-checks.js';
+import { TokenBudget, checkCount, checkFilePattern, checkSpecial } from './size-checks.js';
 
 const WHERE = 'tokenizer.json';
 
@@ -137,14 +143,18 @@ function preTokenizerFor(pattern: string): JsonObject {
  *   fromHfTokenizerJson(readFileSync('gpt2/tokenizer.json', 'utf8')).specialTokens
  *   // Map { '<|endoftext|>' → 50256 }
  */
-export function fromHfTokenizerJson(input: unknown, opts: { name?: string } = {}): TokenizerDefinition {
-  const root = parseJsonObject(input, WHERE);
+export function fromHfTokenizerJson(
+  input: unknown,
+  opts: { name?: string; limits?: Partial<TokenizerLimits> } = {},
+): TokenizerDefinition {
+  const limits = resolveLimits(opts.limits);
+  const root = parseJsonObject(input, WHERE, limits);
   checkNormalizer(field(root, 'normalizer'));
-  const model = readModel(field(root, 'model'));
-  const specialTokens = readAddedTokens(field(root, 'added_tokens'));
-  const pattern = readPreTokenizer(field(root, 'pre_tokenizer'));
+  const model = readModel(field(root, 'model'), limits);
+  const specialTokens = readAddedTokens(field(root, 'added_tokens'), limits);
+  const pattern = readPreTokenizer(field(root, 'pre_tokenizer'), limits);
   checkDecoder(field(root, 'decoder'));
-  const ranks = vocabToRanks(model.vocab, specialTokens);
+  const ranks = vocabToRanks(model.vocab, specialTokens, limits);
   checkMerges(model.merges, ranks);
   return { name: opts.name ?? 'tokenizer', pattern, ranks, specialTokens };
 }
@@ -153,15 +163,12 @@ function checkNormalizer(n: unknown): void {
   if (n === null || n === undefined) return;
   if (isObject(n) && n.type === 'Sequence' && Array.isArray(n.normalizers) && n.normalizers.length === 0)
     return;
-  throw unsupported(WHERE, `normalizer ${JSON.stringify(n)} is not supported (byte-level BPE expects none)`);
+  throw unsupported(WHERE, `normalizer ${preview(n)} is not supported (byte-level BPE expects none)`);
 }
 
 function checkDecoder(d: unknown): void {
   if (d === null || d === undefined || (isObject(d) && d.type === 'ByteLevel')) return;
-  throw unsupported(
-    WHERE,
-    `decoder of type ${JSON.stringify(isObject(d) ? d.type : d)} is not supported (expected ByteLevel)`,
-  );
+  throw unsupported(WHERE, `decoder of type ${preview(isObject(d) ? d.type : d)} is not supported (expected ByteLevel)`);
 }
 
 interface HfModel {
@@ -169,17 +176,17 @@ interface HfModel {
   merges: unknown[];
 }
 
-function readModel(model: unknown): HfModel {
+function readModel(model: unknown, limits: TokenizerLimits): HfModel {
   if (!isObject(model)) throw invalidFormat(WHERE, '"model" must be an object');
   const type = field(model, 'type');
   if (type !== undefined && type !== 'BPE')
-    throw unsupported(WHERE, `model.type ${JSON.stringify(type)} is not supported (only BPE)`);
+    throw unsupported(WHERE, `model.type ${preview(type)} is not supported (only BPE)`);
   if (field(model, 'byte_fallback') === true)
     throw unsupported(WHERE, 'model.byte_fallback = true is not supported');
   for (const key of ['continuing_subword_prefix', 'end_of_word_suffix']) {
     const v = field(model, key);
     if (v !== undefined && v !== null && v !== '')
-      throw unsupported(WHERE, `model.${key} ${JSON.stringify(v)} is not supported`);
+      throw unsupported(WHERE, `model.${key} ${preview(v)} is not supported`);
   }
   const dropout = field(model, 'dropout');
   if (dropout !== undefined && dropout !== null && dropout !== 0)
@@ -188,13 +195,15 @@ function readModel(model: unknown): HfModel {
   const merges = field(model, 'merges');
   if (!isObject(vocab)) throw invalidFormat(WHERE, 'model.vocab must be an object { token: id }');
   if (!Array.isArray(merges)) throw invalidFormat(WHERE, 'model.merges must be an array');
+  checkCount(merges.length, 'merges', WHERE, limits.maxMerges, 'maxMerges');
   return { vocab, merges };
 }
 
-function readAddedTokens(added: unknown): Map<string, number> {
+function readAddedTokens(added: unknown, limits: TokenizerLimits): Map<string, number> {
   const out = new Map<string, number>();
   if (added === undefined || added === null) return out;
   if (!Array.isArray(added)) throw invalidFormat(WHERE, 'added_tokens must be an array');
+  checkCount(added.length, 'added tokens', WHERE, limits.maxSpecialTokens, 'maxSpecialTokens');
   const ids = new Set<number>();
   added.forEach((t, i) => {
     const at = `added_tokens[${i}]`;
@@ -202,9 +211,9 @@ function readAddedTokens(added: unknown): Map<string, number> {
     const content = field(t, 'content');
     if (typeof content !== 'string' || content === '')
       throw invalidFormat(WHERE, `${at}.content must be a non-empty string`);
-    const id = checkId(field(t, 'id'), `${at}.id`, WHERE);
-    if (out.has(content))
-      throw invalidFormat(WHERE, `${at}: token ${JSON.stringify(content)} is listed twice`);
+    const id = checkId(field(t, 'id'), `${at}.id`, WHERE, limits);
+    checkSpecial(content, id, `${WHERE}: ${at}`, limits);
+    if (out.has(content)) throw invalidFormat(WHERE, `${at}: token ${preview(content)} is listed twice`);
     if (ids.has(id)) throw invalidFormat(WHERE, `${at}: id ${id} is used twice`);
     out.set(content, id);
     ids.add(id);
@@ -212,13 +221,13 @@ function readAddedTokens(added: unknown): Map<string, number> {
   return out;
 }
 
-function readPreTokenizer(pt: unknown): string {
+function readPreTokenizer(pt: unknown, limits: TokenizerLimits): string {
   if (!isObject(pt))
     throw unsupported(WHERE, 'pre_tokenizer is missing; byte-level BPE needs a ByteLevel pre-tokenizer');
   if (pt.type === 'ByteLevel') return byteLevelPattern(pt, 'pre_tokenizer');
   const list = field(pt, 'pretokenizers');
   if (pt.type !== 'Sequence' || !Array.isArray(list)) {
-    throw unsupported(WHERE, `pre_tokenizer of type ${JSON.stringify(pt.type)} is not supported`);
+    throw unsupported(WHERE, `pre_tokenizer of type ${preview(pt.type)} is not supported`);
   }
   const [first, second] = list as unknown[];
   if (list.length === 1 && isObject(first) && first.type === 'ByteLevel')
@@ -236,7 +245,7 @@ function readPreTokenizer(pt: unknown): string {
     throw unsupported(WHERE, 'pre_tokenizer.pretokenizers[1].use_regex must be false after a Split');
   }
   byteLevelPattern(second, 'pre_tokenizer.pretokenizers[1]');
-  return splitPattern(first);
+  return splitPattern(first, limits);
 }
 
 /** ByteLevel's own regex (GPT-2's) when use_regex is true (the default), else the whole text. */
@@ -246,7 +255,7 @@ function byteLevelPattern(bl: JsonObject, at: string): string {
   return field(bl, 'use_regex') === false ? '[\\s\\S]+' : GPT2_PATTERN;
 }
 
-function splitPattern(split: JsonObject): string {
+function splitPattern(split: JsonObject, limits: TokenizerLimits): string {
   const at = 'pre_tokenizer.pretokenizers[0]';
   if (field(split, 'behavior') !== 'Isolated' || field(split, 'invert') === true) {
     throw unsupported(WHERE, `${at} must have behavior "Isolated" and invert false`);
@@ -267,38 +276,48 @@ function splitPattern(split: JsonObject): string {
   } catch (err) {
     throw unsupported(WHERE, `${at}.pattern cannot be used as a JS regex: ${(err as Error).message}`);
   }
+  checkFilePattern(pattern, `${WHERE}: ${at}.pattern`, limits); // UNSAFE_PATTERN / LIMIT_EXCEEDED
   return pattern;
 }
 
 /** vocab (byte-level text → id) minus the added tokens → ranks (binary string → id). */
-function vocabToRanks(vocab: JsonObject, specials: ReadonlyMap<string, number>): Map<string, number> {
+function vocabToRanks(
+  vocab: JsonObject,
+  specials: ReadonlyMap<string, number>,
+  limits: TokenizerLimits,
+): Map<string, number> {
   const specialById = new Map([...specials].map(([t, id]) => [id, t]));
   const ranks = new Map<string, number>();
   const byId = new Map<number, string>();
-  for (const [text, rawId] of Object.entries(vocab)) {
-    const id = checkId(rawId, `model.vocab[${JSON.stringify(text)}]`, WHERE);
+  const entries = Object.entries(vocab);
+  checkCount(entries.length, 'vocab entries', WHERE, limits.maxVocabSize, 'maxVocabSize');
+  const budget = new TokenBudget(limits, WHERE);
+  for (const [text, rawId] of entries) {
+    const id = checkId(rawId, `model.vocab[${preview(text)}]`, WHERE, limits);
     const special = specialById.get(id);
     if (special !== undefined) {
       if (special !== text)
         throw invalidFormat(
           WHERE,
-          `id ${id} is vocab token ${JSON.stringify(text)} and added token ${JSON.stringify(special)}`,
+          `id ${id} is vocab token ${preview(text)} and added token ${preview(special)}`,
         );
       continue;
     }
     if (specials.has(text))
       throw invalidFormat(
         WHERE,
-        `added token ${JSON.stringify(text)} has id ${specials.get(text)} but vocab id ${id}`,
+        `added token ${preview(text)} has id ${specials.get(text)} but vocab id ${id}`,
       );
+    // A byte-level character is one byte: the text's length is the token's size, known before decoding.
+    budget.add(text.length, `model.vocab[${preview(text)}]`);
     const bytes = byteLevelToBinary(text);
     if (bytes === undefined || bytes === '')
-      throw invalidFormat(WHERE, `model.vocab token ${JSON.stringify(text)} is not byte-level text`);
+      throw invalidFormat(WHERE, `model.vocab token ${preview(text)} is not byte-level text`);
     const other = byId.get(id);
     if (other !== undefined)
       throw invalidFormat(
         WHERE,
-        `model.vocab: id ${id} is used by both ${JSON.stringify(other)} and ${JSON.stringify(text)}`,
+        `model.vocab: id ${id} is used by both ${preview(other)} and ${preview(text)}`,
       );
     byId.set(id, text);
     ranks.set(bytes, id);
@@ -312,7 +331,7 @@ function checkMerges(merges: unknown[], ranks: ReadonlyMap<string, number>): voi
   let lastId = -1;
   merges.forEach((m, i) => {
     const [left, right] = parseMerge(m, i);
-    const at = `model.merges[${i}] (${JSON.stringify(m)})`;
+    const at = `model.merges[${i}] (${preview(m)})`;
     const l = tokenRank(ranks, left, at);
     const r = tokenRank(ranks, right, at);
     const id = tokenRank(ranks, left + right, at);
@@ -330,7 +349,7 @@ function checkMerges(merges: unknown[], ranks: ReadonlyMap<string, number>): voi
     if (bytes.length > 1 && !made.has(bytes)) {
       throw unsupported(
         WHERE,
-        `model.vocab token ${JSON.stringify(
+        `model.vocab token ${preview(
           binaryToByteLevel(bytes),
         )} (id ${id}) is not produced by any merge`,
       );
@@ -351,7 +370,7 @@ function parseMerge(m: unknown, i: number): [string, string] {
   ) {
     throw invalidFormat(
       WHERE,
-      `model.merges[${i}] must be "left right" or ["left", "right"], got ${JSON.stringify(m)}`,
+      `model.merges[${i}] must be "left right" or ["left", "right"], got ${preview(m)}`,
     );
   }
   const left = byteLevelToBinary(parts[0]);
@@ -364,6 +383,6 @@ function parseMerge(m: unknown, i: number): [string, string] {
 function tokenRank(ranks: ReadonlyMap<string, number>, bytes: string, at: string): number {
   const id = ranks.get(bytes);
   if (id === undefined)
-    throw invalidFormat(WHERE, `${at} uses unknown token ${JSON.stringify(binaryToByteLevel(bytes))}`);
+    throw invalidFormat(WHERE, `${at} uses unknown token ${preview(binaryToByteLevel(bytes))}`);
   return id;
 }

@@ -9,9 +9,13 @@
  *   }
  *
  * Byte tokens are implicit (rank = byte value); merge i makes the token of rank 256 + i.
+ * Reading a file checks its sizes against `limits` (LIMIT_EXCEEDED) before building anything —
+ * merges can double a token's length each time, so each new token's length is checked from its
+ * parts' lengths before the two are joined — and vets the pattern (UNSAFE_PATTERN).
  */
 import type { TokenizerDefinition } from '../definition.js';
 import { TokenizerError } from '../errors.js';
+import { type TokenizerLimits, resolveLimits } from '../limits.js';
 import { deriveMerges } from './derive-merges.js';
 import {
   checkId,
@@ -20,9 +24,11 @@ import {
   invalidFormat,
   isObject,
   parseJsonObject,
+  preview,
   stringField,
   type JsonObject,
 } from './json-checks.js';
+import { TokenBudget, checkCount, checkFilePattern, checkSpecial } from './size-checks.js';
 
 const WHERE = 'llm-ts-bpe JSON';
 
@@ -83,8 +89,9 @@ export function stringifyCompactJson(json: CompactTokenizerJson): string {
  *   fromCompactJson('{"format":"llm-ts-bpe","version":1,"name":"t","pattern":"\\\\S+",' +
  *     '"specialTokens":{},"merges":[[97,98]]}').ranks.get('ab')   // 256
  */
-export function fromCompactJson(input: unknown): TokenizerDefinition {
-  const root = parseJsonObject(input, WHERE);
+export function fromCompactJson(input: unknown, opts: { limits?: Partial<TokenizerLimits> } = {}): TokenizerDefinition {
+  const limits = resolveLimits(opts.limits);
+  const root = parseJsonObject(input, WHERE, limits);
   if (field(root, 'format') !== 'llm-ts-bpe') throw invalidFormat(WHERE, '"format" must be "llm-ts-bpe"');
   if (field(root, 'version') !== 1) {
     throw new TokenizerError(
@@ -93,39 +100,44 @@ export function fromCompactJson(input: unknown): TokenizerDefinition {
     );
   }
   const name = stringField(root, 'name', WHERE);
-  const pattern = readPattern(root);
-  const ranks = readMerges(field(root, 'merges'));
-  const specialTokens = readSpecials(field(root, 'specialTokens'), ranks.size);
+  const pattern = readPattern(root, limits);
+  const ranks = readMerges(field(root, 'merges'), limits);
+  const specialTokens = readSpecials(field(root, 'specialTokens'), ranks.size, limits);
   return { name, pattern, ranks, specialTokens };
 }
 
-function readPattern(root: JsonObject): string {
+function readPattern(root: JsonObject, limits: TokenizerLimits): string {
   const pattern = stringField(root, 'pattern', WHERE);
   try {
     new RegExp(pattern, 'gu');
   } catch (err) {
     throw invalidFormat(WHERE, `"pattern" does not compile: ${(err as Error).message}`);
   }
+  checkFilePattern(pattern, `${WHERE}: "pattern"`, limits);
   return pattern;
 }
 
-function readMerges(merges: unknown): Map<string, number> {
+function readMerges(merges: unknown, limits: TokenizerLimits): Map<string, number> {
   if (!Array.isArray(merges))
     throw invalidFormat(WHERE, '"merges" must be an array of [leftRank, rightRank]');
+  checkCount(merges.length, 'merges', WHERE, limits.maxMerges, 'maxMerges');
+  checkCount(256 + merges.length, 'tokens (256 bytes + the merges)', WHERE, limits.maxVocabSize, 'maxVocabSize');
   const tokens: string[] = [];
   for (let b = 0; b < 256; b++) tokens.push(String.fromCharCode(b));
   const ranks = new Map(tokens.map((t, r) => [t, r]));
+  const budget = new TokenBudget(limits, WHERE);
   merges.forEach((m, i) => {
     const at = `merges[${i}]`;
     if (!Array.isArray(m) || m.length !== 2)
       throw invalidFormat(WHERE, `${at} must be [leftRank, rightRank]`);
-    const [l, r] = [checkId(m[0], `${at}[0]`, WHERE), checkId(m[1], `${at}[1]`, WHERE)];
+    const [l, r] = [checkId(m[0], `${at}[0]`, WHERE, limits), checkId(m[1], `${at}[1]`, WHERE, limits)];
     const limit = 256 + i;
     if (l >= limit || r >= limit)
       throw invalidFormat(
         WHERE,
         `${at} refers to rank ${Math.max(l, r)}, which is not made before merge ${i}`,
       );
+    budget.add(tokens[l]!.length + tokens[r]!.length, at);
     const bytes = tokens[l]! + tokens[r]!;
     if (ranks.has(bytes)) throw invalidFormat(WHERE, `${at} remakes the bytes of rank ${ranks.get(bytes)}`);
     tokens.push(bytes);
@@ -134,15 +146,18 @@ function readMerges(merges: unknown): Map<string, number> {
   return ranks;
 }
 
-function readSpecials(specials: unknown, rankCount: number): Map<string, number> {
+function readSpecials(specials: unknown, rankCount: number, limits: TokenizerLimits): Map<string, number> {
   if (!isObject(specials)) throw invalidFormat(WHERE, '"specialTokens" must be an object { text: id }');
   const out = new Map<string, number>();
   const ids = new Set<number>();
-  for (const [text, raw] of Object.entries(specials)) {
-    const id = checkId(raw, `specialTokens[${JSON.stringify(text)}]`, WHERE);
+  const entries = Object.entries(specials);
+  checkCount(entries.length, 'special tokens', WHERE, limits.maxSpecialTokens, 'maxSpecialTokens');
+  for (const [text, raw] of entries) {
+    const id = checkId(raw, `specialTokens[${preview(text)}]`, WHERE, limits);
     if (text === '') throw invalidFormat(WHERE, 'specialTokens has an empty token');
+    checkSpecial(text, id, WHERE, limits);
     if (id < rankCount)
-      throw invalidFormat(WHERE, `special token ${JSON.stringify(text)} has id ${id}, which is a rank`);
+      throw invalidFormat(WHERE, `special token ${preview(text)} has id ${id}, which is a rank`);
     if (ids.has(id)) throw invalidFormat(WHERE, `special token id ${id} is used twice`);
     ids.add(id);
     out.set(text, id);

@@ -8,15 +8,20 @@
  * Writes are atomic (temp file in the same directory, then rename). A `.tiktoken` file stores
  * only the ranks: loading one takes the pattern and special tokens from the options (or, for a
  * file named after a built-in encoding such as cl100k_base.tiktoken, that encoding's pattern).
+ *
+ * A tokenizer file is untrusted input: loading refuses what is not a regular file (a directory,
+ * /dev/zero, a FIFO) before reading, reads at most `maxFileBytes`, and checks every size against
+ * TOKENIZER_LIMITS (or `opts.limits`) before building anything (LIMIT_EXCEEDED, UNSAFE_PATTERN).
  */
-import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { TokenizerDefinition } from '../definition.js';
 import { TokenizerError } from '../errors.js';
+import { type TokenizerLimits, limitExceeded, parseJsonLimited, readTextFileLimited, resolveLimits } from '../limits.js';
 import { writeTextAtomic } from './atomic-write.js';
 import { fromHfTokenizerJson, toHfTokenizerJson } from './hf-json.js';
 import { isObject } from './json-checks.js';
 import { fromCompactJson, stringifyCompactJson, toCompactJson } from './minbpe-json.js';
+import { checkFilePattern, checkSpecials } from './size-checks.js';
 import { parseTiktokenFile, serializeTiktokenFile } from './tiktoken.js';
 import { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN } from '../patterns.js';
 
@@ -66,6 +71,8 @@ export interface LoadTokenizerOptions {
   pattern?: string;
   /** tiktoken files only: special token text → id (default none). */
   specialTokens?: ReadonlyMap<string, number> | Record<string, number>;
+  /** Overrides of TOKENIZER_LIMITS (e.g. `{ maxFileBytes: 2 ** 30 }` for a huge trusted file). */
+  limits?: Partial<TokenizerLimits>;
 }
 
 /** Patterns of the built-in encodings, for .tiktoken files named after them. */
@@ -83,19 +90,16 @@ const KNOWN_TIKTOKEN_PATTERNS: Readonly<Record<string, string>> = {
  *   sniffTokenizerFormat('IQ== 0\n')   // 'tiktoken'
  */
 export function sniffTokenizerFormat(text: string): TokenizerFileFormat {
-  if (!/^\s*\{/.test(text)) return 'tiktoken';
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new TokenizerError(
-      'INVALID_FORMAT',
-      `tokenizer file looks like JSON but does not parse: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  if (isObject(json) && json.format === 'llm-ts-bpe') return 'compact';
-  if (isObject(json) && 'model' in json) return 'hf';
+  return sniff(text, resolveLimits()).format;
+}
+
+/** The format, and for JSON the parsed value (parsed once, with the nesting limit). */
+function sniff(text: string, limits: TokenizerLimits): { format: TokenizerFileFormat; json?: unknown } {
+  if (text.length > limits.maxFileBytes) throw limitExceeded(`tokenizer text of ${text.length} characters`, limits.maxFileBytes, 'maxFileBytes');
+  if (!/^\s*\{/.test(text)) return { format: 'tiktoken' };
+  const json = parseJsonLimited(text, 'tokenizer file', limits, 'looks like JSON but does not parse');
+  if (isObject(json) && json.format === 'llm-ts-bpe') return { format: 'compact', json };
+  if (isObject(json) && 'model' in json) return { format: 'hf', json };
   throw new TokenizerError(
     'INVALID_FORMAT',
     'unrecognised JSON tokenizer file: neither llm-ts-bpe ("format") nor tokenizer.json ("model")',
@@ -112,7 +116,8 @@ export function parseTokenizerFile(
   text: string,
   opts: LoadTokenizerOptions = {},
 ): { definition: TokenizerDefinition; format: TokenizerFileFormat } {
-  const format = sniffTokenizerFormat(text);
+  const limits = resolveLimits(opts.limits);
+  const { format, json } = sniff(text, limits);
   const name = opts.name ?? 'tokenizer';
   if (format !== 'tiktoken' && (opts.pattern !== undefined || opts.specialTokens !== undefined)) {
     throw new TokenizerError(
@@ -122,11 +127,11 @@ export function parseTokenizerFile(
   }
   switch (format) {
     case 'compact':
-      return { definition: fromCompactJson(text), format };
+      return { definition: fromCompactJson(json, { limits }), format };
     case 'hf':
-      return { definition: fromHfTokenizerJson(text, { name }), format };
+      return { definition: fromHfTokenizerJson(json, { name, limits }), format };
     case 'tiktoken':
-      return { definition: tiktokenDefinition(text, name, opts), format };
+      return { definition: tiktokenDefinition(text, name, opts, limits), format };
   }
 }
 
@@ -140,12 +145,13 @@ export async function loadTokenizer(
   path: string,
   opts: LoadTokenizerOptions = {},
 ): Promise<TokenizerDefinition> {
-  const text = await readFile(path, 'utf8');
+  const limits = resolveLimits(opts.limits);
+  const text = await readTextFileLimited(path, limits, 'tokenizer file');
   const name = opts.name ?? basename(path, extname(path));
-  return parseTokenizerFile(text, { ...opts, name }).definition;
+  return parseTokenizerFile(text, { ...opts, name, limits }).definition;
 }
 
-function tiktokenDefinition(text: string, name: string, opts: LoadTokenizerOptions): TokenizerDefinition {
+function tiktokenDefinition(text: string, name: string, opts: LoadTokenizerOptions, limits: TokenizerLimits): TokenizerDefinition {
   const pattern = opts.pattern ?? KNOWN_TIKTOKEN_PATTERNS[name];
   if (pattern === undefined) {
     throw new TokenizerError(
@@ -156,7 +162,8 @@ function tiktokenDefinition(text: string, name: string, opts: LoadTokenizerOptio
   }
   const specials = opts.specialTokens ?? {};
   const specialTokens = new Map(specials instanceof Map ? specials : Object.entries(specials));
-  const ranks = parseTiktokenFile(text);
+  checkFilePattern(pattern, 'pattern', limits);
+  const ranks = parseTiktokenFile(text, limits);
   const rankIds = new Set(ranks.values());
   for (const [token, id] of specialTokens) {
     if (!Number.isSafeInteger(id) || id < 0 || rankIds.has(id)) {
@@ -166,5 +173,6 @@ function tiktokenDefinition(text: string, name: string, opts: LoadTokenizerOptio
       );
     }
   }
+  checkSpecials(specialTokens, 'special tokens', limits);
   return { name, pattern, ranks, specialTokens };
 }

@@ -14,14 +14,17 @@
  *
  *   parseTiktokenJson(require('tiktoken/encoders/cl100k_base.json'), { name: 'cl100k_base' })
  *
- * Malformed input throws TokenizerError('INVALID_FORMAT') naming the line (1-based).
+ * Malformed input throws TokenizerError('INVALID_FORMAT') naming the line (1-based); input over a
+ * limit (ranks ≥ maxVocabSize, a token over maxTokenBytes, …: see limits.ts) LIMIT_EXCEEDED,
+ * checked before the token is decoded.
  */
-import { readFile } from 'node:fs/promises';
 import type { TokenizerDefinition } from '../definition.js';
 import { TokenizerError } from '../errors.js';
+import { TOKENIZER_LIMITS, type TokenizerLimits, limitExceeded, parseJsonLimited, readTextFileLimited, resolveLimits } from '../limits.js';
 import { translateTiktokenPattern } from '../pattern-translate.js';
 import { writeTextAtomic } from './atomic-write.js';
 import { base64ToBinary, binaryToBase64 } from './base64.js';
+import { TokenBudget, checkFilePattern, checkSpecials } from './size-checks.js';
 
 const MAX_RANK = 0x7ffffffe;
 
@@ -29,14 +32,28 @@ function bad(where: string, what: string): TokenizerError {
   return new TokenizerError('INVALID_FORMAT', `${where}: ${what}`);
 }
 
-/** Collects tokens and ranks, rejecting duplicates of either. */
+/** Collects tokens and ranks, rejecting duplicates of either and ranks ≥ maxVocabSize. */
 class RankCollector {
   readonly ranks = new Map<string, number>();
   /** Ranks seen: a bitmap for the usual dense ranks below 2^24, a Set above (hostile files). */
   private seen = new Uint8Array(1 << 14);
   private readonly seenLarge = new Set<number>();
+  readonly budget: TokenBudget;
+
+  constructor(
+    private readonly limits: TokenizerLimits,
+    where: string,
+  ) {
+    this.budget = new TokenBudget(limits, where);
+  }
+
+  /** Checks a token of `bytes` bytes before it is decoded. */
+  checkToken(bytes: number, where: string): void {
+    this.budget.add(bytes, where);
+  }
 
   add(token: string, rank: number, where: string): void {
+    if (rank >= this.limits.maxVocabSize) throw limitExceeded(`${where}: rank ${rank}`, this.limits.maxVocabSize, 'maxVocabSize');
     const size = this.ranks.size;
     this.ranks.set(token, rank);
     if (this.ranks.size === size) throw bad(where, `duplicate token ${JSON.stringify(token)}`);
@@ -75,10 +92,21 @@ function describeRank(s: string): string {
   return s === '' ? 'a missing rank' : `rank ${JSON.stringify(s)} (ranks are integers from 0 to ${MAX_RANK})`;
 }
 
-/** `.tiktoken` text → ranks (binary-string keys). Empty lines are skipped; `\r\n` is accepted. */
-export function parseTiktokenFile(text: string): Map<string, number> {
+/** Decoded size of s[start..end) read as base64 (an upper bound when it is not base64). */
+function base64Bytes(start: number, end: number): number {
+  return Math.floor(((end - start) * 3) / 4);
+}
+
+/**
+ * `.tiktoken` text → ranks (binary-string keys). Empty lines are skipped; `\r\n` is accepted.
+ * `limits` (default TOKENIZER_LIMITS): ranks < maxVocabSize, tokens ≤ maxTokenBytes, all tokens ≤
+ * maxTotalTokenBytes, text ≤ maxFileBytes.
+ */
+export function parseTiktokenFile(text: string, limits: Partial<TokenizerLimits> = TOKENIZER_LIMITS): Map<string, number> {
   if (typeof text !== 'string') throw new TokenizerError('INVALID_FORMAT', 'a .tiktoken file must be text');
-  const out = new RankCollector();
+  const lim = resolveLimits(limits);
+  if (text.length > lim.maxFileBytes) throw limitExceeded(`a .tiktoken text of ${text.length} characters`, lim.maxFileBytes, 'maxFileBytes');
+  const out = new RankCollector(lim, '.tiktoken');
   let lineNo = 0;
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf('\n', start);
@@ -90,6 +118,7 @@ export function parseTiktokenFile(text: string): Map<string, number> {
       const where = `line ${lineNo}`;
       const space = text.indexOf(' ', start);
       if (space < 0 || space >= end) throw bad(where, `expected "<base64 token> <rank>", got ${JSON.stringify(text.slice(start, Math.min(end, start + 60)))}`);
+      out.checkToken(base64Bytes(start, space), where);
       const token = base64ToBinary(text, start, space);
       if (token === undefined) throw bad(where, `${JSON.stringify(text.slice(start, space))} is not base64`);
       const rank = parseRank(text, space + 1, end);
@@ -120,6 +149,8 @@ export interface TiktokenFileOptions {
   pattern: string;
   /** Special token text → id (default none). */
   specialTokens?: ReadonlyMap<string, number> | Record<string, number>;
+  /** Overrides of TOKENIZER_LIMITS (file size, vocabulary, token sizes, pattern). */
+  limits?: Partial<TokenizerLimits>;
 }
 
 function specialMap(specials: TiktokenFileOptions['specialTokens']): Map<string, number> {
@@ -127,10 +158,18 @@ function specialMap(specials: TiktokenFileOptions['specialTokens']): Map<string,
   return new Map(specials instanceof Map ? specials : Object.entries(specials));
 }
 
-/** Reads a `.tiktoken` file into a TokenizerDefinition. */
+/**
+ * Reads a `.tiktoken` file into a TokenizerDefinition: a regular file of at most maxFileBytes
+ * (read no further), within the limits of parseTiktokenFile; the pattern and special tokens are
+ * checked as a file's would be.
+ */
 export async function loadTiktokenFile(path: string, options: TiktokenFileOptions): Promise<TokenizerDefinition> {
-  const ranks = parseTiktokenFile(await readFile(path, 'utf8'));
-  return { name: options.name, pattern: options.pattern, ranks, specialTokens: specialMap(options.specialTokens) };
+  const limits = resolveLimits(options.limits);
+  const ranks = parseTiktokenFile(await readTextFileLimited(path, limits, '.tiktoken file'), limits);
+  const specialTokens = specialMap(options.specialTokens);
+  checkSpecials(specialTokens, path, limits);
+  checkFilePattern(options.pattern, `${path}: pattern`, limits);
+  return { name: options.name, pattern: options.pattern, ranks, specialTokens };
 }
 
 /** Writes `def.ranks` as a `.tiktoken` file, atomically (temp file + rename); specials and pattern are not stored. */
@@ -143,8 +182,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Decodes the compressed `bpe_ranks` string of the npm package's encoder JSON. */
-function parseCompressedRanks(bpeRanks: string): RankCollector {
-  const out = new RankCollector();
+function parseCompressedRanks(bpeRanks: string, limits: TokenizerLimits): RankCollector {
+  const out = new RankCollector(limits, 'encoder JSON');
   let lineNo = 0;
   for (let start = 0; start < bpeRanks.length; ) {
     let end = bpeRanks.indexOf('\n', start);
@@ -167,6 +206,7 @@ function parseCompressedLine(s: string, start: number, end: number, where: strin
   for (let k = fieldEnd + 1, index = 1; k <= end; index++) {
     let e = s.indexOf(' ', k);
     if (e < 0 || e > end) e = end;
+    out.checkToken(base64Bytes(k, e), `${where}, token ${index}`);
     const token = base64ToBinary(s, k, e);
     if (token === undefined) throw bad(where, `token ${index} ${JSON.stringify(s.slice(k, Math.min(e, k + 60)))} is not base64`);
     if (rank > MAX_RANK) throw bad(where, `rank ${rank} is out of range`);
@@ -175,36 +215,36 @@ function parseCompressedLine(s: string, start: number, end: number, where: strin
   }
 }
 
-function specialTokensFrom(v: unknown): Map<string, number> {
+function specialTokensFrom(v: unknown, limits: TokenizerLimits): Map<string, number> {
   if (!isPlainObject(v)) throw bad('encoder JSON', '"special_tokens" must be an object of text → id');
   const out = new Map<string, number>();
   for (const [text, id] of Object.entries(v)) {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > MAX_RANK) {
-      throw bad('encoder JSON', `special token ${JSON.stringify(text)} has id ${JSON.stringify(id)}; ids are non-negative integers`);
+      throw bad('encoder JSON', `special token ${JSON.stringify(text.slice(0, 80))} has id ${JSON.stringify(id)}; ids are non-negative integers`);
     }
     out.set(text, id);
   }
+  checkSpecials(out, 'encoder JSON', limits);
   return out;
 }
 
 /**
  * The npm `tiktoken` package's encoder JSON (object or JSON text) → TokenizerDefinition. The
- * `pat_str` is translated with translateTiktokenPattern (exact table for tiktoken's own patterns).
+ * `pat_str` is translated with translateTiktokenPattern (exact table for tiktoken's own patterns)
+ * and vetted like any pattern from a file; sizes within `options.limits` (default TOKENIZER_LIMITS).
  */
-export function parseTiktokenJson(json: unknown, options: { name?: string } = {}): TokenizerDefinition {
+export function parseTiktokenJson(json: unknown, options: { name?: string; limits?: Partial<TokenizerLimits> } = {}): TokenizerDefinition {
+  const limits = resolveLimits(options.limits);
   let j = json;
   if (typeof j === 'string') {
-    try {
-      j = JSON.parse(j);
-    } catch (e) {
-      throw new TokenizerError('INVALID_FORMAT', `encoder JSON: not valid JSON (${(e as Error).message})`, { cause: e });
-    }
+    if (j.length > limits.maxFileBytes) throw limitExceeded(`encoder JSON of ${j.length} characters`, limits.maxFileBytes, 'maxFileBytes');
+    j = parseJsonLimited(j, 'encoder JSON', limits);
   }
   if (!isPlainObject(j)) throw bad('encoder JSON', 'expected an object with pat_str, special_tokens and bpe_ranks');
   if (typeof j.pat_str !== 'string') throw bad('encoder JSON', '"pat_str" must be a string');
   if (typeof j.bpe_ranks !== 'string') throw bad('encoder JSON', '"bpe_ranks" must be a string');
-  const specialTokens = specialTokensFrom(j.special_tokens);
-  const collected = parseCompressedRanks(j.bpe_ranks);
+  const specialTokens = specialTokensFrom(j.special_tokens, limits);
+  const collected = parseCompressedRanks(j.bpe_ranks, limits);
   const ranks = collected.ranks;
   for (const [text, id] of specialTokens) {
     if (collected.hasRank(id)) throw bad('encoder JSON', `special token ${JSON.stringify(text)} reuses rank ${id} of an ordinary token`);
@@ -212,5 +252,7 @@ export function parseTiktokenJson(json: unknown, options: { name?: string } = {}
   if (j.explicit_n_vocab !== undefined && j.explicit_n_vocab !== ranks.size + specialTokens.size) {
     throw bad('encoder JSON', `explicit_n_vocab is ${JSON.stringify(j.explicit_n_vocab)} but there are ${ranks.size} ranks + ${specialTokens.size} special tokens`);
   }
-  return { name: options.name ?? 'tiktoken', pattern: translateTiktokenPattern(j.pat_str), ranks, specialTokens };
+  const pattern = translateTiktokenPattern(j.pat_str);
+  checkFilePattern(pattern, 'encoder JSON: pat_str', limits);
+  return { name: options.name ?? 'tiktoken', pattern, ranks, specialTokens };
 }

@@ -5,13 +5,13 @@
  *   // → { vocabSize: 300, maxNewTokens: 43, specials: [['<|endoftext|>', undefined]], ... }
  */
 import { TokenizerError } from '../errors.js';
-import { GPT2_PATTERN } from '../patterns.js';
+import { type TokenizerLimits, limitExceeded, resolveLimits } from '../limits.js';
+import { SafePattern } from '../pattern/safe-pattern.js';
+import { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN } from '../patterns.js';
+import type { PieceSplitter } from './pretokenize.js';
 
 /** The default training pattern: GPT-2's (patterns.ts, with tiktoken's whitespace semantics). */
 export const DEFAULT_TRAIN_PATTERN = GPT2_PATTERN;
-
-/** Largest vocabulary `trainBpe` accepts (token ids must fit pair keys and Int32Arrays). */
-export const MAX_VOCAB_SIZE = 1 << 24;
 
 /** Progress report: `merges` new tokens made so far out of `total` wanted. */
 export interface TrainProgress {
@@ -34,12 +34,18 @@ export interface TrainOptions {
   /** Name stored in the definition (default 'bpe'). */
   name?: string;
   onProgress?: (p: TrainProgress) => void;
+  /**
+   * Overrides of TOKENIZER_LIMITS: `maxVocabSize` bounds vocabSize and explicit special ids,
+   * `maxSpecialTokens` / `maxSpecialTokenLength` the special tokens, the pattern limits the pattern.
+   */
+  limits?: Partial<TokenizerLimits>;
 }
 
 export interface ResolvedTrainOptions {
   vocabSize: number;
   pattern: string;
-  regex: RegExp;
+  /** Splits text into pieces: a RegExp for the built-in patterns, the linear-time matcher for others. */
+  splitter: PieceSplitter;
   /** [text, explicit id or undefined], in the order given. */
   specials: Array<[string, number | undefined]>;
   /** vocabSize − 256 − number of specials. */
@@ -60,23 +66,23 @@ function invalid(message: string): TokenizerError {
  */
 export function resolveTrainOptions(opts: TrainOptions): ResolvedTrainOptions {
   if (opts === null || typeof opts !== 'object') throw invalid('options must be an object');
-  const specials = resolveSpecials(opts.specialTokens);
+  const limits = resolveLimits(opts.limits);
+  const specials = resolveSpecials(opts.specialTokens, limits);
   const vocabSize = opts.vocabSize;
   const min = 256 + specials.length;
-  if (!Number.isInteger(vocabSize) || vocabSize < min || vocabSize > MAX_VOCAB_SIZE) {
+  if (!Number.isInteger(vocabSize) || vocabSize < min) {
     throw invalid(
-      `vocabSize must be an integer ≥ ${min} (256 bytes + ${
-        specials.length
-      } special tokens) and ≤ ${MAX_VOCAB_SIZE}, got ${String(vocabSize)}`,
+      `vocabSize must be an integer ≥ ${min} (256 bytes + ${specials.length} special tokens), got ${String(vocabSize)}`,
     );
   }
+  if (vocabSize > limits.maxVocabSize) throw limitExceeded(`trainBpe: vocabSize is ${vocabSize}`, limits.maxVocabSize, 'maxVocabSize');
   const maxNewTokens = vocabSize - min;
-  checkExplicitIds(specials, 256 + maxNewTokens);
+  checkExplicitIds(specials, 256 + maxNewTokens, limits);
   const pattern = opts.pattern ?? DEFAULT_TRAIN_PATTERN;
   return {
     vocabSize,
     pattern,
-    regex: compileTrainPattern(pattern),
+    splitter: compileTrainPattern(pattern, limits),
     specials,
     maxNewTokens,
     minFrequency: resolveMinFrequency(opts.minFrequency),
@@ -85,11 +91,13 @@ export function resolveTrainOptions(opts: TrainOptions): ResolvedTrainOptions {
   };
 }
 
-function resolveSpecials(given: TrainOptions['specialTokens']): Array<[string, number | undefined]> {
+function resolveSpecials(given: TrainOptions['specialTokens'], limits: TokenizerLimits): Array<[string, number | undefined]> {
   if (given === undefined) return [];
   if (given === null || typeof given !== 'object') {
     throw invalid('specialTokens must be an array of strings or an object { text: id }');
   }
+  const count = Array.isArray(given) ? given.length : Object.keys(given).length;
+  if (count > limits.maxSpecialTokens) throw limitExceeded(`trainBpe: ${count} special tokens`, limits.maxSpecialTokens, 'maxSpecialTokens');
   const entries: Array<[string, number | undefined]> = Array.isArray(given)
     ? given.map((t: string) => [t, undefined])
     : Object.entries(given);
@@ -97,6 +105,9 @@ function resolveSpecials(given: TrainOptions['specialTokens']): Array<[string, n
   for (const [text, id] of entries) {
     if (typeof text !== 'string' || text.length === 0)
       throw invalid('special tokens must be non-empty strings');
+    if (text.length > limits.maxSpecialTokenLength) {
+      throw limitExceeded(`trainBpe: a special token of ${text.length} characters`, limits.maxSpecialTokenLength, 'maxSpecialTokenLength');
+    }
     if (seen.has(text)) throw invalid(`special token ${JSON.stringify(text)} is listed twice`);
     seen.add(text);
     if (id !== undefined && (!Number.isInteger(id) || id < 0)) {
@@ -108,11 +119,14 @@ function resolveSpecials(given: TrainOptions['specialTokens']): Array<[string, n
   return entries;
 }
 
-/** Explicit ids must be distinct and clear of every rank training may assign (< firstFree). */
-function checkExplicitIds(specials: Array<[string, number | undefined]>, firstFree: number): void {
+/** Explicit ids must be distinct, clear of every rank training may assign (< firstFree) and below maxVocabSize. */
+function checkExplicitIds(specials: Array<[string, number | undefined]>, firstFree: number, limits: TokenizerLimits): void {
   const ids = new Set<number>();
   for (const [text, id] of specials) {
     if (id === undefined) continue;
+    if (id >= limits.maxVocabSize) {
+      throw limitExceeded(`trainBpe: special token ${JSON.stringify(text)} has id ${id}`, limits.maxVocabSize, 'maxVocabSize');
+    }
     if (id < firstFree) {
       throw invalid(
         `special token ${JSON.stringify(text)} has id ${id}, which collides with the byte/merge ranks 0..${
@@ -126,19 +140,22 @@ function checkExplicitIds(specials: Array<[string, number | undefined]>, firstFr
 }
 
 /**
- * Compiles a pre-tokenization pattern with flags 'gu', or throws INVALID_ARGUMENT.
+ * The piece splitter for `pattern`: a RegExp (flags 'gu') for the built-in patterns, the
+ * linear-time matcher for any other; INVALID_ARGUMENT for bad syntax, UNSAFE_PATTERN when refused.
  *
- *   compileTrainPattern('\\p{L}+').flags  // 'gu'
+ *   compileTrainPattern('\\p{L}+', TOKENIZER_LIMITS)   // SafePattern
  */
-export function compileTrainPattern(pattern: string): RegExp {
+export function compileTrainPattern(pattern: string, limits: TokenizerLimits): PieceSplitter {
   if (typeof pattern !== 'string' || pattern.length === 0)
     throw invalid('pattern must be a non-empty regex source');
+  if (pattern === GPT2_PATTERN || pattern === CL100K_PATTERN || pattern === O200K_PATTERN) return new RegExp(pattern, 'gu');
   try {
-    return new RegExp(pattern, 'gu');
+    return new SafePattern(pattern, limits);
   } catch (err) {
-    throw new TokenizerError('INVALID_ARGUMENT', `trainBpe: bad pattern: ${(err as Error).message}`, {
-      cause: err,
-    });
+    if (err instanceof TokenizerError && err.code === 'INVALID_ARGUMENT') {
+      throw new TokenizerError('INVALID_ARGUMENT', `trainBpe: bad pattern: ${err.message}`, { cause: err });
+    }
+    throw err;
   }
 }
 

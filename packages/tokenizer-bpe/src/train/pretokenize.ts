@@ -5,7 +5,14 @@
  *   const c = new WordCounter(/ ?\p{L}+|\s+/gu, ['<|endoftext|>']);
  *   c.add('hi hi<|endoftext|>hi');
  *   c.counts  // Map { 'hi' → 2, ' hi' → 1 }
+ *
+ * The pattern is a RegExp for the built-in patterns (trusted, hand-checked) and a SafePattern
+ * (the linear-time matcher) for any other.
  */
+import { SafePattern } from '../pattern/safe-pattern.js';
+
+/** What splits text into pieces: a global RegExp (built-in patterns) or a SafePattern. */
+export type PieceSplitter = RegExp | SafePattern;
 
 /** Escapes a string for use inside a RegExp source. */
 function escapeRegex(s: string): string {
@@ -48,11 +55,17 @@ export function forEachSegment(
 }
 
 /**
- * Calls `fn` on every non-empty match of `regex` (flags must include 'g') in `text`, in order.
+ * Calls `fn` on every non-empty match of `splitter` (a RegExp's flags must include 'g') in
+ * `text`, in order.
  *
  *   forEachPiece('hi there', /\S+|\s+/gu, (p) => out.push(p))  // ['hi', ' ', 'there']
  */
-export function forEachPiece(text: string, regex: RegExp, fn: (piece: string) => void): void {
+export function forEachPiece(text: string, splitter: PieceSplitter, fn: (piece: string) => void): void {
+  if (splitter instanceof SafePattern) {
+    splitter.forEachMatch(text, 0, text.length, (i, j) => fn(text.slice(i, j)));
+    return;
+  }
+  const regex = splitter;
   regex.lastIndex = 0;
   for (;;) {
     const m = regex.exec(text);
@@ -76,11 +89,12 @@ export function forEachPiece(text: string, regex: RegExp, fn: (piece: string) =>
 export class WordCounter {
   readonly counts = new Map<string, number>();
   chunks = 0;
-  private readonly regex: RegExp;
+  private readonly splitter: PieceSplitter;
   private readonly specials: RegExp | undefined;
 
-  constructor(regex: RegExp, specials: readonly string[]) {
-    this.regex = new RegExp(regex.source, regex.flags); // own lastIndex state
+  constructor(splitter: PieceSplitter, specials: readonly string[]) {
+    // A RegExp gets its own lastIndex state; a SafePattern is used one text at a time anyway.
+    this.splitter = splitter instanceof RegExp ? new RegExp(splitter.source, splitter.flags) : splitter;
     this.specials = specialsRegex(specials);
   }
 
@@ -89,7 +103,7 @@ export class WordCounter {
     const count = (piece: string): void => {
       counts.set(piece, (counts.get(piece) ?? 0) + 1);
     };
-    forEachSegment(chunk, this.specials, (segment) => forEachPiece(segment, this.regex, count));
+    forEachSegment(chunk, this.specials, (segment) => forEachPiece(segment, this.splitter, count));
     this.chunks++;
   }
 }

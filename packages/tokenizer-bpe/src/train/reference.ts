@@ -12,7 +12,7 @@
  * id), left-to-right replacement, id reuse when a merge recreates existing bytes.
  */
 import { resolveTrainOptions, type TrainOptions } from './options.js';
-import { forEachPiece, forEachSegment, specialsRegex } from './pretokenize.js';
+import { type PieceSplitter, forEachPiece, forEachSegment, specialsRegex } from './pretokenize.js';
 import type { TrainResult } from './train.js';
 import { TrainingVocab, buildDefinition } from './vocab.js';
 
@@ -21,7 +21,7 @@ export function trainBpeReference(input: string | Iterable<string>, opts: TrainO
   const o = resolveTrainOptions(opts);
   const pieces = splitAll(
     typeof input === 'string' ? [input] : input,
-    o.regex,
+    o.splitter,
     o.specials.map(([t]) => t),
   );
   const vocab = new TrainingVocab();
@@ -38,13 +38,13 @@ export function trainBpeReference(input: string | Iterable<string>, opts: TrainO
 }
 
 /** Every piece of every chunk as a list of UTF-8 byte values (duplicates kept). */
-function splitAll(chunks: Iterable<string>, regex: RegExp, specials: string[]): number[][] {
+function splitAll(chunks: Iterable<string>, splitter: PieceSplitter, specials: string[]): number[][] {
   const encoder = new TextEncoder();
   const out: number[][] = [];
   const specialRe = specialsRegex(specials);
   for (const chunk of chunks) {
     forEachSegment(chunk, specialRe, (seg) =>
-      forEachPiece(seg, regex, (p) => out.push([...encoder.encode(p)])),
+      forEachPiece(seg, splitter, (p) => out.push([...encoder.encode(p)])),
     );
   }
   return out;

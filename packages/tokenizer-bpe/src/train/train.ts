@@ -110,7 +110,7 @@ export function learnFromCounts(
 
 function newCounter(opts: ResolvedTrainOptions): WordCounter {
   return new WordCounter(
-    opts.regex,
+    opts.splitter,
     opts.specials.map(([text]) => text),
   );
 }
