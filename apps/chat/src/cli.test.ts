@@ -1,7 +1,7 @@
 // llm-chat as a user runs it: piped conversation with /reset and /exit, deterministic replies for a
 // seed, history trimmed to the context, and clear errors for bad checkpoints and flags.
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,7 +74,7 @@ describe('llm-chat', () => {
     expect(r.stdout.match(/assistant> /g)).toHaveLength(1);
   });
 
-  it('bad checkpoint, bad template, bad flag: one line, non-zero exit', () => {
+  it('bad checkpoint, bad template, bad flag: one line, non-zero exit', async () => {
     const missing = chat(['--checkpoint', 'nowhere'], '');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^llm-chat: no model in nowhere: expected a checkpoint directory .* Train one first \(npm start, llm-train pretrain\)/);
@@ -87,9 +87,47 @@ describe('llm-chat', () => {
     const tpl = chat(['--checkpoint', 'ckpt', '--template', 'nope.json'], '');
     expect(tpl.code).toBe(2);
     expect(tpl.stderr).toMatch(/--template must be "chatml" or an existing tokenizer_config\.json/);
+    // NaN weights (refused at load, or as non-finite logits at the first step): one line, exit 1, no reply
+    await cp(join(root, 'ckpt'), join(root, 'nan'), { recursive: true });
+    const st = await readFile(join(root, 'nan', 'model.safetensors'));
+    st.fill(0xff, 8 + Number(st.readBigUInt64LE(0)));
+    await writeFile(join(root, 'nan', 'model.safetensors'), st);
+    const nan = chat(['--checkpoint', 'nan'], 'hello\n');
+    expect(nan.code).toBe(1);
+    expect(nan.stderr.trim().split('\n').filter((l) => l.startsWith('llm-chat: '))).toHaveLength(1);
+    expect(nan.stderr).toMatch(/NaN|not finite/);
+    expect(nan.stdout).not.toMatch(/assistant> ./);
     const none = chat(['--checkpoint', 'ckpt', '--template', 'ckpt'], '');
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^llm-chat: ckpt: no chat template \(no chat_template\.jinja, and no tokenizer_config\.json\)/);
+  });
+});
+
+describe('a long piped session (issue 12)', () => {
+  it('300 turns: the time per turn stays flat (history is pruned, not re-rendered from the start)', async () => {
+    const model = new TransformerLM({ family: 'gpt2', vocabSize: 256, nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 256, seed: 5 });
+    await model.save(join(root, 'long'));
+    await writeFile(join(root, 'long', 'tokenizer.json'), JSON.stringify(toHfTokenizerJson(byteTokenizerDefinition())));
+    model.dispose();
+    const input = Array.from({ length: 300 }, (_, i) => `turn ${i}\n`).join('');
+    const p = spawn(process.execPath, [BIN, '--checkpoint', 'long', '--max-tokens', '8', '--temperature', '0'], { cwd: root });
+    const at: number[] = []; // when each reply ended
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const done = out.split('\n').filter((l) => l.startsWith('assistant> ')).length;
+      while (at.length < done) at.push(performance.now());
+    });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.stdin.end(input);
+    const code = await new Promise<number | null>((r) => p.on('close', r));
+    expect(code, err).toBe(0);
+    expect(at).toHaveLength(300);
+    const per = (from: number, to: number) => (at[to]! - at[from]!) / (to - from);
+    const early = per(20, 70);
+    const late = per(249, 299);
+    expect(late, `ms per turn: turns 20–70 ${early.toFixed(1)}, turns 249–299 ${late.toFixed(1)}`).toBeLessThan(Math.max(3 * early, early + 20));
   });
 });
 

@@ -132,10 +132,12 @@ export async function main(argv: readonly string[], io: { input: NodeJS.Readable
       return e.exitCode;
     }
     if (e instanceof TokenizerError || e instanceof TransformerError || e instanceof SampleError) {
-      say(e.message);
+      say(e.message.replace(/\s*\n\s*/g, ' '));
       return 1;
     }
-    say(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    // anything else (a file-system error, a bug): one line; the stack with LLM_DEBUG=1
+    const err = e as NodeJS.ErrnoException;
+    say(e instanceof Error ? `${err.code && err.path ? `${err.path}: ` : ''}${e.name}: ${e.message.replace(/\s*\n\s*/g, ' ')}${process.env.LLM_DEBUG ? `\n${e.stack ?? ''}` : ''}` : String(e));
     return 1;
   }
 }

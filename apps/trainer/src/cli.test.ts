@@ -2,7 +2,7 @@
 // rejected before any work, pretrain → resume → eval → sample → sft, config files, SIGINT.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,6 +168,84 @@ describe('llm-train', () => {
     const forced = cli(['pretrain', '--data', 'stories.txt', '--out', 'keep', '--max-iters', '2', '--eval-interval', '0', ...TINY, '--force']);
     expect(forced.code, forced.stderr).toBe(0);
     expect(JSON.parse(await readFile(join(root, 'keep/checkpoint/trainer_state.json'), 'utf8')).step).toBe(2);
+  });
+
+  it('hostile state and paths: one line and an exit code, nothing overwritten (issue 12)', async () => {
+    // the error is one `llm-train:` line (progress lines may come before it), never a stack
+    const oneLine = (r: { stderr: string }, what: string) => {
+      const lines = r.stderr.trim().split('\n');
+      expect(lines.filter((l) => l.startsWith('llm-train: ')), `${what}: ${r.stderr}`).toHaveLength(1);
+      expect(lines.at(-1), what).toMatch(/^llm-train: /);
+      expect(r.stderr, what).not.toMatch(/^\s+at /m);
+    };
+    const first = cli(['pretrain', '--data', 'stories.txt', '--out', 'h', '--max-iters', '2', '--eval-interval', '0', ...TINY]);
+    expect(first.code, first.stderr).toBe(0);
+    const ckpt = join(root, 'h', 'checkpoint');
+    const weights = await readFile(join(ckpt, 'model.safetensors'));
+    // a hostile trainer_state.json: refused, the checkpoint untouched
+    const state = JSON.parse(await readFile(join(ckpt, 'trainer_state.json'), 'utf8'));
+    await writeFile(join(ckpt, 'trainer_state.json'), JSON.stringify({ ...state, step: -5 }));
+    const neg = cli(['pretrain', '--out', 'h', '--resume', '--max-iters', '4']);
+    expect(neg.code).toBe(1);
+    expect(neg.stderr).toMatch(/^llm-train: .*trainer_state\.json: field "step" must be an integer in \[0, \d+\], got -5/);
+    oneLine(neg, 'step -5');
+    // no trainer_state.json: neither a fresh run nor a resume restarts at step 0 over it
+    await rm(join(ckpt, 'trainer_state.json'));
+    const fresh = cli(['pretrain', '--data', 'stories.txt', '--out', 'h', '--max-iters', '2', ...TINY]);
+    expect(fresh.code).toBe(2);
+    expect(fresh.stderr.trim()).toBe('llm-train: h already holds a training run (a checkpoint without trainer_state.json): --resume continues it, --force starts over in it, or choose another --out');
+    const resumed = cli(['pretrain', '--out', 'h', '--resume', '--max-iters', '4']);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr.trim()).toMatch(/^llm-train: --resume: h[/\\]checkpoint has no trainer_state\.json, so it cannot be resumed .*add --force to start over from its weights$/);
+    expect(await readFile(join(ckpt, 'model.safetensors'))).toEqual(weights);
+    await writeFile(join(ckpt, 'trainer_state.json'), JSON.stringify(state));
+    // resuming with another model or other data is refused, unless --force
+    const wider = cli(['pretrain', '--out', 'h', '--resume', '--max-iters', '4', '--n-layer', '2']);
+    expect(wider.code).toBe(2);
+    expect(wider.stderr.trim()).toBe("llm-train: --resume: --n-layer 2 (the checkpoint has 1): a resumed run keeps the checkpoint's model; drop that flag, or add --force to resume with the checkpoint's model anyway");
+    await writeFile(join(root, 'other.txt'), text.slice(0, 30_000));
+    const otherData = cli(['pretrain', '--out', 'h', '--resume', '--max-iters', '4', '--data', 'other.txt']);
+    expect(otherData.code).toBe(2);
+    expect(otherData.stderr).toMatch(/^llm-train: resume: the checkpoint was trained with other data \(tokens: \d+ → \d+ \(train, val, trainEval\); sources: .*"other\.txt".*pass --force to continue anyway\.$/m);
+    oneLine(otherData, 'other data');
+    expect(await readFile(join(ckpt, 'model.safetensors'))).toEqual(weights);
+    // --out where a file is, or a place nothing may be written: one line
+    await writeFile(join(root, 'afile'), 'x');
+    for (const out of ['afile', 'afile/sub']) {
+      const r = cli(['pretrain', '--data', 'stories.txt', '--out', out, '--max-iters', '1', ...TINY]);
+      expect(r.code, out).toBe(2);
+      expect(r.stderr.trim(), out).toMatch(/^llm-train: --out afile(\/sub)?: (it|.*afile) is a file, not a folder; choose another --out$/);
+    }
+    if (process.platform === 'linux') {
+      const r = cli(['pretrain', '--data', 'stories.txt', '--out', '/sys/llm-train-test', '--max-iters', '1', ...TINY]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toMatch(/^llm-train: \/sys\/llm-train-test.*: (operation not permitted|permission denied|the file system is read-only) \(mkdir, E[A-Z]+\)$/);
+    }
+    if (process.getuid?.() !== 0) {
+      await mkdir(join(root, 'ro'));
+      await chmod(join(root, 'ro'), 0o555);
+      const r = cli(['pretrain', '--data', 'stories.txt', '--out', 'ro/run', '--max-iters', '1', ...TINY]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toMatch(/^llm-train: .*ro\/run.*: permission denied \(mkdir, EACCES\)$/);
+    }
+    // a tokenizer file that is not one: the tokenizer's error, in one line
+    await writeFile(join(root, 'garbage.json'), '{"model": {"type": "BPE", "vocab": 7}}');
+    const tok = cli(['sample', '--checkpoint', 'h/checkpoint', '--tokenizer', 'garbage.json']);
+    expect(tok.code).toBe(1);
+    expect(tok.stderr).toMatch(/^llm-train: tokenizer garbage\.json: /);
+    oneLine(tok, 'garbage tokenizer');
+    // a model whose weights are NaN never prints garbage with exit 0
+    const nan = join(root, 'nan');
+    await cp(ckpt, nan, { recursive: true });
+    const st = await readFile(join(nan, 'model.safetensors'));
+    const headerLength = Number(st.readBigUInt64LE(0));
+    st.fill(0xff, 8 + headerLength); // every float NaN
+    await writeFile(join(nan, 'model.safetensors'), st);
+    const s = cli(['sample', '--checkpoint', 'nan', '--prompt', 'Once', '--max-tokens', '5']);
+    expect(s.code).toBe(1);
+    oneLine(s, 'NaN model');
+    expect(s.stderr).toMatch(/NaN|not finite/i);
+    expect(cli(['sft', '--help']).stdout).toMatch(/--allow-special-tokens-in-data/);
   });
 
   it('SIGINT saves a checkpoint and exits cleanly; --resume continues from it', async () => {

@@ -8,6 +8,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { TransformerError } from '@llm/transformer';
+import { TokenizerError } from '@llm/tokenizer-bpe';
+import { SampleError } from '@llm/sample';
 import { TrainError } from '@llm/train';
 import { CliError } from './options.js';
 import { pretrainCommand } from './commands/pretrain.js';
@@ -49,10 +51,51 @@ function report(e: unknown): number {
     say(e.message);
     return e.exitCode;
   }
-  if (e instanceof TrainError || e instanceof TransformerError) {
-    say(e.message);
-    return e.code.startsWith('CONFIG') || e.code === 'DATA_MISSING' || e.code === 'DATA_EMPTY' ? 2 : 1;
+  if (e instanceof TrainError) {
+    // the library says how to override a refusal in its own terms; here that is a flag
+    say(oneLine(e.message.replace(/pass `force: true`/g, 'pass --force')));
+    return USAGE_CODES.has(e.code) ? 2 : 1;
   }
-  say(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  if (e instanceof TransformerError || e instanceof TokenizerError || e instanceof SampleError) {
+    say(oneLine(e.message));
+    return e.code.startsWith('CONFIG') ? 2 : 1;
+  }
+  const fs = fsErrorLine(e);
+  if (fs !== null) {
+    say(fs);
+    return 1;
+  }
+  // anything else is a bug: one line (the stack with LLM_DEBUG=1)
+  say(e instanceof Error ? `internal error: ${e.name}: ${oneLine(e.message)}${process.env.LLM_DEBUG ? `\n${e.stack ?? ''}` : ' (set LLM_DEBUG=1 for the stack)'}` : String(e));
   return 1;
+}
+
+/** TrainError codes that mean "nothing was done: fix the command" (exit 2). */
+const USAGE_CODES = new Set(['CONFIG_INVALID', 'CONFIG_UNKNOWN_KEY', 'DATA_MISSING', 'DATA_EMPTY', 'CHECKPOINT_MISMATCH', 'CHECKPOINT_EXISTS']);
+
+const oneLine = (m: string) => m.replace(/\s*\n\s*/g, ' ');
+
+/**
+ * A file-system error (Node's ErrnoException: --out under a file, a read-only folder, a full disk)
+ * as one line naming the path, or null for other errors.
+ *
+ *   fsErrorLine(Object.assign(new Error(), { code: 'ENOTDIR', path: 'out/x' }))   // 'out/x: a part of this path is a file, not a folder (ENOTDIR)'
+ */
+function fsErrorLine(e: unknown): string | null {
+  const { code, path, syscall } = (e ?? {}) as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    ENOTDIR: 'a part of this path is a file, not a folder',
+    EISDIR: 'is a folder, not a file',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+    ENOENT: 'does not exist',
+    EEXIST: 'already exists',
+    EMFILE: 'too many open files',
+    ENAMETOOLONG: 'the name is too long',
+  };
+  if (typeof code !== 'string' || !(code in why)) return null;
+  return `${path ?? '(a file)'}: ${why[code]}${syscall ? ` (${syscall}, ${code})` : ` (${code})`}`;
 }

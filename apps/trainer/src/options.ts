@@ -69,6 +69,13 @@ export async function resolveOptions(cmd: Command, specs: readonly OptSpec[], ba
   return out;
 }
 
+/** The option names this invocation sets itself — by a flag or a key of its --config file — rather than run.json or a default. */
+export async function explicitOptions(cmd: Command, specs: readonly OptSpec[]): Promise<Set<string>> {
+  const config = (cmd.opts() as Record<string, unknown>).config;
+  const file = typeof config === 'string' ? await readConfig(config, specs) : {};
+  return new Set(specs.map((s) => s.name).filter((n) => cmd.getOptionValueSource(n) === 'cli' || n in file));
+}
+
 async function readConfig(path: string, specs: readonly OptSpec[]): Promise<Record<string, unknown>> {
   let text: string;
   try {

@@ -9,6 +9,7 @@ import { tf } from '@llm/tensor-gpu';
 import type { TransformerLM } from '@llm/transformer';
 import { train, type TrainData, type TrainConfigInput, type TrainResult, type LoadedCheckpoint, type ResolvedTokenizer } from '@llm/train';
 import { createProgress } from './progress.js';
+import { CliError } from './options.js';
 
 export interface RunOptions {
   tok: ResolvedTokenizer;
@@ -22,6 +23,18 @@ export interface RunOptions {
   resumeHint?: string;
   /** Force plain log lines (default: a bar when stderr is a TTY). */
   tty?: boolean;
+  /** --force: replace a run in the output folder, or resume despite a model/data/tokenizer mismatch (train's `force`). */
+  force?: boolean;
+}
+
+/**
+ * A --resume needs a trainer state: without one the step, data position and schedule are unknown
+ * and a step-0 run would overwrite the checkpoint. Refused before any work unless --force (then the
+ * run starts over from the checkpoint's weights).
+ */
+export function requireResumable(resumed: LoadedCheckpoint | null, force: boolean): void {
+  if (!resumed || resumed.state || force) return;
+  throw new CliError(`--resume: ${resumed.dir} has no trainer_state.json, so it cannot be resumed (its step, data position and schedule are unknown); restore it, or add --force to start over from its weights`, 1);
 }
 
 export async function runTraining(model: TransformerLM, data: TrainData, cfg: TrainConfigInput, o: RunOptions): Promise<TrainResult> {
@@ -46,6 +59,7 @@ export async function runTraining(model: TransformerLM, data: TrainData, cfg: Tr
       tokenizerHash: o.tok.hash,
       ...(o.resumed ? { resume: o.resumed } : {}),
       ...(o.teacher ? { teacher: o.teacher } : {}),
+      ...(o.force ? { force: true } : {}),
       onStep: (s) => progress.step(s),
       onEval: (e) => progress.note(`eval @ step ${e.step}: ${e.trainLoss !== null ? `train ${e.trainLoss.toFixed(4)} · ` : ''}val ${e.valLoss?.toFixed(4) ?? '-'}${e.valLoss !== null ? ` (ppl ${Math.exp(e.valLoss).toFixed(2)})` : ''}${e.best ? ' · best' : ''}`),
     });

@@ -18,7 +18,7 @@ import type { CacheLike, CausalLMLike } from './model.js';
 import { generationConfigFor, tokenBudget, type GenerationOptions } from './config.js';
 import { buildProcessors } from './processors/chain.js';
 import { checkPrompt } from './prompt.js';
-import { logSoftmax } from './sampling.js';
+import { checkModelLogits, logSoftmax } from './sampling.js';
 
 /** The GenerationConfig options beam search reads (config.ts: defaults, checks, precedence). */
 export type BeamSearchOptions = Pick<
@@ -59,15 +59,16 @@ export function beamSearch(model: CausalLMLike, prompt: readonly number[], opts:
   try {
     let logits = forward(model, cache, Array.from({ length: nb }, () => Array.from(prompt)));
     for (let step = 0; step < steps; step++) {
-      const cands: Array<{ beam: number; id: number; sum: number }> = [];
+      const cands: Cand[] = [];
       for (let b = 0; b < nb; b++) {
         if (beams[b]!.score === -Infinity) continue;
         const row = logits.subarray(b * V, (b + 1) * V);
+        checkModelLogits(row, `beam search: beam ${b}, step ${step}`);
         for (const p of chain) p.process(row, { ids: [...prompt, ...beams[b]!.ids], promptLength: prompt.length });
-        const lsm = logSoftmax(row);
-        for (let v = 0; v < V; v++) if (lsm[v]! > -Infinity) cands.push({ beam: b, id: v, sum: beams[b]!.score + lsm[v]! });
+        // only this beam's 2·numBeams best can be among the 2·numBeams best overall: O(V log nb), not nb·V candidates
+        cands.push(...bestOfRow(logSoftmax(row), b, beams[b]!.score, 2 * nb));
       }
-      cands.sort((a, c) => c.sum - a.sum || a.beam - c.beam || a.id - c.id);
+      cands.sort(byRank);
       const next: Array<{ beam: number; id: number; sum: number }> = [];
       for (const [rank, c] of cands.slice(0, 2 * nb).entries()) {
         if (eos.has(c.id)) {
@@ -98,5 +99,51 @@ export function beamSearch(model: CausalLMLike, prompt: readonly number[], opts:
 
 /** Last-position logits of every row, on the host [rows·V]. */
 function forward(model: CausalLMLike, cache: CacheLike, ids: number[][]): Float32Array {
-  return tf.tidy(() => Float32Array.from(model.forward(tf.tensor2d(ids, [ids.length, ids[0]!.length], 'int32'), { cache, logitsToKeep: 1 }).dataSync()));
+  const out = tf.tidy(() => Float32Array.from(model.forward(tf.tensor2d(ids, [ids.length, ids[0]!.length], 'int32'), { cache, logitsToKeep: 1 }).dataSync()));
+  const V = model.config.vocabSize;
+  if (out.length !== ids.length * V) throw new SampleError('SHAPE_MISMATCH', `the model returned ${out.length} logits for ${ids.length} beam(s); expected ${ids.length} × its vocabSize ${V}`);
+  return out;
+}
+
+interface Cand {
+  beam: number;
+  id: number;
+  sum: number;
+}
+
+/** The ranking of candidates: higher sum first, then lower beam, then lower id (a total order). */
+const byRank = (a: Cand, c: Cand): number => c.sum - a.sum || a.beam - c.beam || a.id - c.id;
+
+/**
+ * The `k` best finite candidates of one beam's log-probabilities in `byRank` order, through a
+ * size-k min-heap (its root is the worst kept).
+ */
+function bestOfRow(lsm: Float32Array, beam: number, score: number, k: number): Cand[] {
+  const heap: Cand[] = [];
+  const worse = (i: number, j: number) => byRank(heap[i]!, heap[j]!) > 0; // heap[i] ranks after heap[j]
+  const swap = (i: number, j: number) => ([heap[i], heap[j]] = [heap[j]!, heap[i]!]);
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let w = i;
+      if (l < heap.length && worse(l, w)) w = l;
+      if (r < heap.length && worse(r, w)) w = r;
+      if (w === i) return;
+      swap(i, w);
+      i = w;
+    }
+  };
+  for (let v = 0; v < lsm.length; v++) {
+    if (!(lsm[v]! > -Infinity)) continue;
+    const c = { beam, id: v, sum: score + lsm[v]! };
+    if (heap.length < k) {
+      heap.push(c);
+      for (let i = heap.length - 1; i > 0 && worse(i, (i - 1) >> 1); i = (i - 1) >> 1) swap(i, (i - 1) >> 1);
+    } else if (byRank(c, heap[0]!) < 0) {
+      heap[0] = c;
+      down(0);
+    }
+  }
+  return heap;
 }

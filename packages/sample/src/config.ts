@@ -22,10 +22,13 @@
  * (max_new_tokens takes precedence over max_length); `doSample: false` means greedy whatever the
  * temperature — except that an explicit `temperature > 0` in the options implies `doSample: true`,
  * so a user's temperature is never silently ignored because a checkpoint says do_sample = false.
- * List-valued options (logitBias, badWords, allowedTokens) are checked by their processors when
- * the chain is built (buildProcessors), in the same call.
+ * List-valued options (logitBias, badWords, allowedTokens) are checked for shape here and, with the
+ * model's vocabulary (generationConfigFor passes it), for ids outside it; their entries' values by
+ * their processors when the chain is built (buildProcessors), in the same call. Size bounds are
+ * SAMPLE_LIMITS (limits.ts).
  */
 import type { CausalLMLike } from './model.js';
+import { SAMPLE_LIMITS } from './limits.js';
 import { invalid, requireFinite, requireInt, requireRange } from './processors/validate.js';
 
 /** Sampling options (HF generation_config / OpenAI names in camelCase). All optional. */
@@ -119,14 +122,30 @@ export function modelGenerationDefaults(model: Pick<CausalLMLike, 'config' | 'ge
   return { ...gc, ...(eos !== undefined ? { eosTokenId: eos } : {}) };
 }
 
-/** The config generation runs with for `model`: resolveGenerationConfig(options, modelGenerationDefaults(model)). */
+/** The config generation runs with for `model`: resolveGenerationConfig(options, modelGenerationDefaults(model), { vocabSize }). */
 export const generationConfigFor = (model: Pick<CausalLMLike, 'config' | 'generationConfig'>, options: GenerationOptions = {}): GenerationConfig =>
-  resolveGenerationConfig(options, modelGenerationDefaults(model));
+  resolveGenerationConfig(options, modelGenerationDefaults(model), { vocabSize: model.config.vocabSize });
 
-/** Merge options > model defaults > library defaults and check every field. */
-export function resolveGenerationConfig(options: GenerationOptions = {}, modelDefaults: ModelGenerationDefaults = {}): GenerationConfig {
+/** What the resolver may know about the model beyond its defaults. */
+export interface ResolveContext {
+  /** The model's vocabulary: every token id of the config (eos, stop ids, logit bias, bad words, allowed tokens) must be below it. */
+  vocabSize?: number;
+}
+
+/**
+ * Merge options > model defaults > library defaults and check every field. Options may come from
+ * an untrusted client: sizes are bounded (SAMPLE_LIMITS: beams, draft tokens, stop strings) and,
+ * with `context.vocabSize`, every token id is checked against the vocabulary here, before anything
+ * is allocated. `maxNewTokens` may be any positive integer: generation never allocates by it (it is
+ * capped by the model's context).
+ */
+export function resolveGenerationConfig(options: GenerationOptions = {}, modelDefaults: ModelGenerationDefaults = {}, context: ResolveContext = {}): GenerationConfig {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) invalid(`generation options must be an object, got ${JSON.stringify(options)}`);
+  if (modelDefaults === null || typeof modelDefaults !== 'object') invalid(`the model's generation defaults must be an object, got ${JSON.stringify(modelDefaults)}`);
   const model: ModelGenerationDefaults = options.maxNewTokens !== undefined && options.maxLength === undefined ? { ...modelDefaults, maxLength: undefined } : modelDefaults;
   const pick = <K extends keyof GenerationOptions>(k: K): unknown => (options[k] !== undefined ? options[k] : model[k] !== undefined ? model[k] : GENERATION_DEFAULTS[k as keyof GenerationConfig]);
+  /** Where a field's value came from, for messages about a bad one the caller did not write. */
+  const from = (k: keyof GenerationOptions): string => (options[k] === undefined && model[k] !== undefined ? " (from the model's generation config)" : '');
   const userSamples = options.doSample === undefined && typeof options.temperature === 'number' && options.temperature > 0;
 
   const temperature = requireFinite('temperature', pick('temperature') as number);
@@ -140,25 +159,50 @@ export function resolveGenerationConfig(options: GenerationOptions = {}, modelDe
   if (maxLength !== null && (!Number.isInteger(maxLength) || maxLength < 1)) invalid(`maxLength must be a positive integer or null, got ${maxLength}`);
   const numBeams = pick('numBeams') as number;
   if (!Number.isInteger(numBeams) || numBeams < 1) invalid(`numBeams must be a positive integer, got ${numBeams}`);
+  if (numBeams > SAMPLE_LIMITS.maxBeams) invalid(`numBeams must be at most ${SAMPLE_LIMITS.maxBeams} (each beam is a row of the KV cache), got ${numBeams}${from('numBeams')}`);
   const numReturnSequences = pick('numReturnSequences') as number;
   if (!Number.isInteger(numReturnSequences) || numReturnSequences < 1 || numReturnSequences > numBeams) invalid(`numReturnSequences must be in [1, numBeams = ${numBeams}], got ${numReturnSequences}`);
   const numDraftTokens = pick('numDraftTokens') as number;
   if (!Number.isInteger(numDraftTokens) || numDraftTokens < 1) invalid(`numDraftTokens must be a positive integer, got ${numDraftTokens}`);
+  if (numDraftTokens > SAMPLE_LIMITS.maxDraftTokens) invalid(`numDraftTokens must be at most ${SAMPLE_LIMITS.maxDraftTokens}, got ${numDraftTokens}${from('numDraftTokens')}`);
   const doSample = userSamples ? true : pick('doSample');
   if (typeof doSample !== 'boolean') invalid(`doSample must be true or false, got ${String(doSample)}`);
   const earlyStopping = pick('earlyStopping');
   if (typeof earlyStopping !== 'boolean' && earlyStopping !== 'never') invalid(`earlyStopping must be true, false or "never", got ${String(earlyStopping)}`);
   const seed = pick('seed') as number;
-  if (!Number.isSafeInteger(seed)) invalid(`seed must be an integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) invalid(`seed must be an integer in [0, 2^53 − 1], got ${seed}${from('seed')}`);
   const stopStrings = pick('stopStrings') as readonly string[];
-  if (!Array.isArray(stopStrings) || stopStrings.some((s) => typeof s !== 'string')) invalid(`stopStrings must be a list of strings, got ${JSON.stringify(stopStrings)}`);
-  const allowed = pick('allowedTokens') as Iterable<number> | null;
+  if (!Array.isArray(stopStrings) || stopStrings.some((s) => typeof s !== 'string')) invalid(`stopStrings must be a list of strings, got ${JSON.stringify(stopStrings)?.slice(0, 200)}`);
+  checkStopStrings(stopStrings, from('stopStrings'));
+  const allowedIn = pick('allowedTokens');
+  if (allowedIn !== null && (typeof allowedIn !== 'object' || typeof (allowedIn as Iterable<number>)[Symbol.iterator] !== 'function')) {
+    invalid(`allowedTokens must be a list of token ids or null, got ${JSON.stringify(allowedIn)}`);
+  }
+  const allowed = allowedIn === null ? null : [...(allowedIn as Iterable<number>)];
+  const logitBias = pick('logitBias');
+  if (logitBias !== null && (typeof logitBias !== 'object' || Array.isArray(logitBias))) {
+    invalid(`logitBias must be a Map or an object of token id → bias, or null; got ${JSON.stringify(logitBias)?.slice(0, 200)}`);
+  }
+  const badWords = pick('badWords');
+  if (!Array.isArray(badWords) || badWords.some((w) => !Array.isArray(w))) {
+    invalid(`badWords must be a list of token-id lists, e.g. [[42], [7, 8]]; got ${JSON.stringify(badWords)?.slice(0, 200)}`);
+  }
+  const eosTokenId = tokenIds('eosTokenId', pick('eosTokenId'));
+  const stopTokenIds = tokenIds('stopTokenIds', pick('stopTokenIds'));
+  const V = context.vocabSize;
+  if (V !== undefined) {
+    inVocab('eosTokenId', eosTokenId, V, from('eosTokenId'));
+    inVocab('stopTokenIds', stopTokenIds, V, from('stopTokenIds'));
+    if (allowed) inVocab('allowedTokens', allowed, V, from('allowedTokens'));
+    for (const w of badWords as number[][]) inVocab('badWords', w, V, from('badWords'));
+    if (logitBias !== null) inVocab('logitBias', biasIds(logitBias as NonNullable<GenerationOptions['logitBias']>), V, from('logitBias'));
+  }
 
   return Object.freeze({
     maxNewTokens,
     maxLength,
-    eosTokenId: tokenIds('eosTokenId', pick('eosTokenId')),
-    stopTokenIds: tokenIds('stopTokenIds', pick('stopTokenIds')),
+    eosTokenId,
+    stopTokenIds,
     stopStrings: [...stopStrings],
     doSample,
     seed,
@@ -172,9 +216,9 @@ export function resolveGenerationConfig(options: GenerationOptions = {}, modelDe
     presencePenalty: requireFinite('presencePenalty', pick('presencePenalty') as number),
     penaltyLastN: penaltyLastN === null ? null : requireInt('penaltyLastN', penaltyLastN, 0),
     noRepeatNgramSize: requireInt('noRepeatNgramSize', pick('noRepeatNgramSize') as number, 0),
-    logitBias: pick('logitBias') as GenerationConfig['logitBias'],
-    badWords: pick('badWords') as GenerationConfig['badWords'],
-    allowedTokens: allowed === null ? null : [...allowed],
+    logitBias: logitBias as GenerationConfig['logitBias'],
+    badWords: badWords as GenerationConfig['badWords'],
+    allowedTokens: allowed,
     numBeams,
     lengthPenalty: requireFinite('lengthPenalty', pick('lengthPenalty') as number),
     earlyStopping,
@@ -200,6 +244,28 @@ export function tokenBudget(cfg: GenerationConfig, promptLength: number, blockSi
 /** null → []; id → [id]; list → a copy. Every id an integer ≥ 0. */
 function tokenIds(name: string, v: unknown): readonly number[] {
   const ids = v === null ? [] : typeof v === 'number' ? [v] : Array.isArray(v) ? [...(v as unknown[])] : null;
-  if (ids === null || ids.some((id) => !Number.isInteger(id) || (id as number) < 0)) invalid(`${name} must be a token id (an integer ≥ 0), a list of them, or null; got ${JSON.stringify(v)}`);
+  if (ids === null || ids.some((id) => !Number.isInteger(id) || (id as number) < 0)) invalid(`${name} must be a token id (an integer ≥ 0), a list of them, or null; got ${JSON.stringify(v)?.slice(0, 200)}`);
   return ids as number[];
+}
+
+/** Every id of `ids` an integer in [0, V); `from` says where a value the caller did not write came from. */
+function inVocab(name: string, ids: Iterable<number>, V: number, from: string): void {
+  for (const id of ids) {
+    if (!Number.isInteger(id) || id < 0 || id >= V) invalid(`${name}: token id ${id} is outside the model's vocabulary [0, ${V})${from}`);
+  }
+}
+
+/** The token ids a logitBias names (a Map's keys, or a JSON object's keys as numbers). */
+function biasIds(bias: NonNullable<GenerationOptions['logitBias']>): number[] {
+  return bias instanceof Map ? [...bias.keys()] : Object.keys(bias).map(Number);
+}
+
+/** Stop strings: non-empty (an empty one would match everywhere), at most SAMPLE_LIMITS.maxStopStrings of SAMPLE_LIMITS.maxStopStringLength characters. */
+function checkStopStrings(stops: readonly string[], from: string): void {
+  const { maxStopStrings, maxStopStringLength } = SAMPLE_LIMITS;
+  if (stops.length > maxStopStrings) invalid(`stopStrings: at most ${maxStopStrings} stop strings, got ${stops.length}${from}`);
+  stops.forEach((s, i) => {
+    if (s.length === 0) invalid(`stopStrings[${i}] is empty: a stop string needs at least one character${from}`);
+    if (s.length > maxStopStringLength) invalid(`stopStrings[${i}] has ${s.length} characters; at most ${maxStopStringLength}${from}`);
+  });
 }

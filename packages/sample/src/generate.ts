@@ -18,7 +18,7 @@ import type { Constraint, LogitsProcessor } from './types.js';
 import { generationConfigFor, isGreedy, tokenBudget, type GenerationConfig, type GenerationOptions } from './config.js';
 import { buildProcessors } from './processors/chain.js';
 import { checkPrompt, normalisePrompts } from './prompt.js';
-import { argmax, sampleToken } from './sampling.js';
+import { argmax, checkModelLogits, sampleToken } from './sampling.js';
 import { rowRng } from './rng.js';
 
 export type FinishReason = 'eos' | 'stop' | 'length' | 'constraint' | 'aborted';
@@ -111,6 +111,7 @@ function* steps(model: CausalLMLike, prompts: number[][], cfg: GenerationConfig,
   const stopIds = new Set(cfg.stopTokenIds);
   const decoders = opts.tokenizer ? prompts.map(() => opts.tokenizer!.decoder()) : null;
   const tails = prompts.map(() => '');
+  const tailKeep = Math.max(128, ...cfg.stopStrings.map((x) => x.length)); // a stop string may span this much recent text
   const cstate = prompts.map(() => opts.constraint?.start());
   const done = prompts.map(() => false);
   const cache: CacheLike = model.createCache(B, P + maxNew);
@@ -129,6 +130,7 @@ function* steps(model: CausalLMLike, prompts: number[][], cfg: GenerationConfig,
           continue;
         }
         const row = logits.subarray(b * V, (b + 1) * V);
+        checkModelLogits(row, `generate: row ${b}, step ${step}`); // NaN from a broken model is not "every token banned"
         if (opts.constraint) opts.constraint.mask(row, cstate[b]); // first, so truncation (top-k, top-p) keeps valid tokens
         for (const p of chain) p.process(row, ctx[b]!);
         if (!row.some((x) => x > -Infinity)) throw new SampleError('CONSTRAINT_INVALID', `row ${b}: every token is banned at step ${step} (the processors or the constraint leave nothing to sample).`);
@@ -142,7 +144,7 @@ function* steps(model: CausalLMLike, prompts: number[][], cfg: GenerationConfig,
         else if (cfg.stopStrings.length && decoders && hitsStop((tails[b] += text), cfg.stopStrings)) finish = 'stop';
         else if (opts.constraint?.isFinished(cstate[b])) finish = 'constraint';
         else if (ctx[b]!.ids.length - ctx[b]!.promptLength >= budget[b]!) finish = 'length';
-        if (tails[b]!.length > 256) tails[b] = tails[b]!.slice(-128);
+        if (tails[b]!.length > 2 * tailKeep) tails[b] = tails[b]!.slice(-tailKeep);
         const flushed = finish && decoders ? decoders[b]!.flush() : '';
         yield { row: b, token: id, text: text + flushed, finish };
         if (finish) done[b] = true;
@@ -162,11 +164,14 @@ function* steps(model: CausalLMLike, prompts: number[][], cfg: GenerationConfig,
 /** One forward; the last position's logits of every row, on the host [B·V]. */
 function forwardLast(model: CausalLMLike, ids: number[][], mask: number[][], cache: CacheLike): Float32Array {
   const allReal = mask.every((r) => r.every((m) => m === 1));
-  return tf.tidy(() => {
+  const out = tf.tidy(() => {
     const x = tf.tensor2d(ids, [ids.length, ids[0]!.length], 'int32');
     const logits = model.forward(x, { cache, logitsToKeep: 1, ...(allReal ? {} : { attentionMask: mask }) }); // [B, 1, V]
     return Float32Array.from(logits.dataSync());
   });
+  const V = model.config.vocabSize;
+  if (out.length !== ids.length * V) throw new SampleError('SHAPE_MISMATCH', `the model returned ${out.length} logits for ${ids.length} row(s); expected ${ids.length} × its vocabSize ${V}`);
+  return out;
 }
 
 const hitsStop = (text: string, stops: readonly string[]) => stops.some((s) => s.length > 0 && text.includes(s));

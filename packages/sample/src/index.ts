@@ -2,6 +2,7 @@
 // streaming, stop conditions, beam search, speculative decoding, constrained decoding, scoring.
 // Public surface (named exports only).
 export { SampleError, type SampleErrorCode } from './errors.js';
+export { SAMPLE_LIMITS, type SampleLimits, type ConstraintLimits } from './limits.js';
 export type { CausalLMLike, CacheLike, TokenizerLike } from './model.js';
 export {
   resolveGenerationConfig,
@@ -11,6 +12,7 @@ export {
   type GenerationConfig,
   type GenerationOptions,
   type ModelGenerationDefaults,
+  type ResolveContext,
 } from './config.js';
 export type { LogitsProcessor, SampleContext, Constraint, TokenVocab } from './types.js';
 export * from './processors/index.js';

@@ -10,12 +10,13 @@ import type { CausalLMLike } from './model.js';
 
 /** Every id an integer in [0, vocabSize). `what` names the ids in the message. */
 export function checkTokenIds(ids: readonly number[], vocabSize: number, what: string): void {
-  const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize);
+  const bad = Array.prototype.find.call(ids, (id: number) => !Number.isInteger(id) || id < 0 || id >= vocabSize) as number | undefined;
   if (bad !== undefined) throw new SampleError('INVALID_ARGUMENT', `${what} has token id ${bad}, outside the vocabulary [0, ${vocabSize}).`);
 }
 
 /** A prompt to generate from (`config` = the model's): non-empty, ids in the vocabulary, shorter than the context. */
 export function checkPrompt(config: CausalLMLike['config'], prompt: readonly number[], row: number): void {
+  if (!Array.isArray(prompt) && !ArrayBuffer.isView(prompt)) throw new SampleError('INVALID_ARGUMENT', `prompt ${row} must be an array of token ids.`);
   if (prompt.length === 0) throw new SampleError('INVALID_ARGUMENT', `prompt ${row} is empty: give at least one token (e.g. a BOS id).`);
   checkTokenIds(prompt, config.vocabSize, `prompt ${row}`);
   if (prompt.length >= config.blockSize) throw new SampleError('INVALID_ARGUMENT', `prompt ${row} has ${prompt.length} tokens; the model's context is ${config.blockSize}, leaving no room to generate. Trim the prompt.`);
@@ -23,6 +24,10 @@ export function checkPrompt(config: CausalLMLike['config'], prompt: readonly num
 
 /** One prompt or a list of them → rows of ids. */
 export function normalisePrompts(prompts: readonly number[] | readonly (readonly number[])[]): number[][] {
+  const list = (x: unknown) => Array.isArray(x) || ArrayBuffer.isView(x);
+  if (!list(prompts) || (typeof prompts[0] !== 'number' && !(prompts as readonly unknown[]).every(list))) {
+    throw new SampleError('INVALID_ARGUMENT', 'prompts must be an array of token ids, or an array of such arrays.');
+  }
   if (prompts.length === 0) throw new SampleError('INVALID_ARGUMENT', 'no prompt given.');
   return typeof prompts[0] === 'number' ? [Array.from(prompts as readonly number[])] : (prompts as readonly (readonly number[])[]).map((p) => Array.from(p));
 }

@@ -44,6 +44,29 @@ export function assertValidLogits(logits: Float32Array): number {
 }
 
 /**
+ * Checks one row of logits straight from the model, before any processor touches it: NaN or
+ * +Infinity anywhere, or no finite value at all, means broken weights (NaN in a checkpoint, a
+ * diverged run), not a banned token — SampleError('NON_FINITE_LOGITS') naming `where` (row and
+ * step) and the first bad index. O(V): negligible beside the forward pass.
+ *
+ *   checkModelLogits(Float32Array.of(0, NaN), 'row 0, step 3');   // throws "row 0, step 3: the model's logits[1] is NaN …"
+ */
+export function checkModelLogits(row: Float32Array, where: string): void {
+  let finite = false;
+  for (let i = 0; i < row.length; i++) {
+    const x = row[i]!;
+    if (x !== x || x === Infinity) {
+      throw new SampleError(
+        'NON_FINITE_LOGITS',
+        `${where}: the model's logits[${i}] is ${x}: its weights or activations are not finite (a NaN/Inf checkpoint or a diverged training run); check the model`,
+      );
+    }
+    if (x > -Infinity) finite = true;
+  }
+  if (!finite) throw new SampleError('NON_FINITE_LOGITS', `${where}: every logit the model produced is −Infinity; check the model`);
+}
+
+/**
  * Index of the largest logit; the first one on ties (as torch.argmax / numpy.argmax).
  *
  *   argmax(Float32Array.of(1, 3, 3));   // 1

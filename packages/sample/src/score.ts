@@ -20,6 +20,7 @@ export interface ContinuationScore {
 }
 
 export function scoreContinuation(model: CausalLMLike, prompt: readonly number[], continuation: readonly number[]): ContinuationScore {
+  if (!isIdList(prompt) || !isIdList(continuation)) throw new SampleError('INVALID_ARGUMENT', 'scoreContinuation takes the prompt and the continuation as arrays of token ids.');
   if (prompt.length === 0) throw new SampleError('INVALID_ARGUMENT', 'the prompt must have at least one token (the first token has no prediction).');
   if (continuation.length === 0) throw new SampleError('INVALID_ARGUMENT', 'the continuation is empty.');
   const ids = [...prompt, ...continuation];
@@ -34,6 +35,10 @@ export function scoreContinuation(model: CausalLMLike, prompt: readonly number[]
     const picked = tf.gather(lsm.reshape([C * V]), tf.tensor1d(continuation.map((id, i) => i * V + id), 'int32')); // [C]
     return Array.from(picked.dataSync());
   });
+  const bad = logProbs.findIndex((x) => Number.isNaN(x));
+  if (bad >= 0) throw new SampleError('NON_FINITE_LOGITS', `scoreContinuation: the model's logits at continuation token ${bad} are not finite (NaN): its weights or activations are broken; check the model`);
   const total = logProbs.reduce((a, b) => a + b, 0);
   return { logProbs, total, mean: total / C, perplexity: Math.exp(-total / C) };
 }
+
+const isIdList = (x: unknown): x is readonly number[] => Array.isArray(x) || ArrayBuffer.isView(x);

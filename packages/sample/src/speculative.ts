@@ -20,7 +20,7 @@ import type { CacheLike, CausalLMLike } from './model.js';
 import { generationConfigFor, isGreedy, tokenBudget } from './config.js';
 import { buildProcessors } from './processors/chain.js';
 import { checkPrompt } from './prompt.js';
-import { argmax, sampleToken, softmax } from './sampling.js';
+import { argmax, checkModelLogits, sampleToken, softmax } from './sampling.js';
 import { rowRng } from './rng.js';
 import type { GenerateOptions, FinishReason } from './generate.js';
 import type { LogitsProcessor } from './types.js';
@@ -80,6 +80,7 @@ export function speculativeGenerate(target: CausalLMLike, draft: CausalLMLike, p
       let cur = seq[seq.length - 1]!;
       for (let j = 0; j < kk; j++) {
         const row = lastLogits(draft, dCache, [cur]);
+        checkModelLogits(row, `speculative decoding: the draft model, round ${stats.rounds}, draft token ${j}`);
         process(row, chain, [...seq, ...drafted], P);
         const probs = softmax(row);
         const d = greedy ? argmax(row) : sampleToken(row, () => rng.next());
@@ -99,6 +100,7 @@ export function speculativeGenerate(target: CausalLMLike, draft: CausalLMLike, p
       let accepted = 0;
       for (let j = 0; j <= kk; j++) {
         const row = rows[j]!;
+        checkModelLogits(row, `speculative decoding: the target model, round ${stats.rounds}, position ${j}`);
         process(row, chain, [...seq, ...emitted], P);
         if (j === kk) {
           emitted.push(greedy ? argmax(row) : sampleToken(row, () => rng.next())); // bonus token
@@ -191,5 +193,6 @@ function lastLogits(model: CausalLMLike, cache: CacheLike, ids: number[]): Float
 function allLogits(model: CausalLMLike, cache: CacheLike, ids: number[]): Float32Array[] {
   const V = model.config.vocabSize;
   const flat = tf.tidy(() => Float32Array.from(model.forward(tf.tensor2d([ids], [1, ids.length], 'int32'), { cache }).dataSync()));
+  if (flat.length !== ids.length * V) throw new SampleError('SHAPE_MISMATCH', `the model returned ${flat.length} logits for ${ids.length} position(s); expected ${ids.length} × its vocabSize ${V}`);
   return ids.map((_, t) => flat.subarray(t * V, (t + 1) * V).slice());
 }

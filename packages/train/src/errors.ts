@@ -13,7 +13,9 @@ export type TrainErrorCode =
   | 'DATA_MISSING' // an input file or directory does not exist
   | 'TOKENIZER_MISMATCH' // data was tokenized with another tokenizer / vocab than the model's
   | 'TEMPLATE_INVALID' // a chat template that does not parse or render
-  | 'CHECKPOINT_INVALID' // a training checkpoint that cannot be resumed from
+  | 'CHECKPOINT_INVALID' // a training checkpoint that cannot be resumed from (damaged or hostile trainer_state.json, optimizer state)
+  | 'CHECKPOINT_MISMATCH' // resuming with another model, other data or another tokenizer than the checkpoint recorded (force to override)
+  | 'CHECKPOINT_EXISTS' // a fresh run into an output folder that already holds a checkpoint (force to replace it)
   | 'INVALID_ARGUMENT'; // any other argument out of its allowed range
 
 export class TrainError extends Error {

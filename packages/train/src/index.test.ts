@@ -5,11 +5,11 @@ import * as api from './index.js';
 describe('@llm/train public surface', () => {
   it('exports the documented API', () => {
     expect(Object.keys(api).sort()).toEqual([
-      'AdamW', 'MetricsLog', 'SftSampler', 'TRAIN_DEFAULTS', 'TokenShard', 'TrainError', 'WindowSampler',
+      'AdamW', 'MetricsLog', 'SftSampler', 'TRAIN_DEFAULTS', 'TRAIN_LIMITS', 'TokenShard', 'TrainError', 'WindowSampler',
       'byteTokenizerDefinition', 'charTokenizerDefinition', 'collate', 'cosineLr', 'decaySelector', 'distillationLoss', 'evaluate', 'groupByLength',
       'iterateSftJsonl', 'loadTrainingCheckpoint', 'openTokenShard', 'rangePerplexity', 'readMetricsJsonl', 'readSftJsonl',
-      'renderLossCurve', 'renderSegments', 'replaceDirAtomic', 'resolveCheckpointDir', 'resolveTokenizer', 'resolveTrainConfig', 'saveTrainingCheckpoint',
-      'shiftedTargets', 'splitTokens', 'toMessages', 'toTensors', 'tokenizeExample', 'tokenizeRecords', 'tokenizerHash', 'train', 'validateSftRecord',
+      'removeStaleSiblings', 'renderLossCurve', 'renderSegments', 'replaceDirAtomic', 'resolveCheckpointDir', 'resolveTokenizer', 'resolveTrainConfig', 'saveTrainingCheckpoint',
+      'shiftedTargets', 'splitTokens', 'toMessages', 'toTensors', 'tokenizeExample', 'tokenizeRecords', 'tokenizerHash', 'train', 'validateSftRecord', 'validateTrainerState',
       'writeTokenShard',
     ]);
   });

@@ -1,6 +1,7 @@
 // @llm/train — token datasets, AdamW and schedules, the training loop (pretraining, SFT, distillation),
 // evaluation, checkpoints and exact resume, metrics. Public surface (named exports only).
 export { TrainError, type TrainErrorCode } from './errors.js';
+export { TRAIN_LIMITS, type TrainLimits } from './limits.js';
 export { resolveTokenizer, byteTokenizerDefinition, charTokenizerDefinition, tokenizerHash, type ResolvedTokenizer } from './data/tokenizer.js';
 export { writeTokenShard, openTokenShard, TokenShard, type ShardMeta, type TokenDtype, type WriteShardOptions } from './data/shard.js';
 export { splitTokens, WindowSampler, type BatchSource, type HostBatch, type TokenRange, type WindowOptions } from './data/batches.js';
@@ -9,11 +10,11 @@ export { cosineLr, type LrSchedule } from './optim/schedule.js';
 export { resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig, type TrainConfigInput } from './loop/config.js';
 export { rangePerplexity, type PerplexityResult } from './loop/perplexity.js';
 export { train, evaluate, type TrainData, type TrainHooks, type TrainResult, type StepInfo, type EvalInfo } from './loop/train.js';
-export { saveTrainingCheckpoint, loadTrainingCheckpoint, type TrainerState, type LoadedCheckpoint, type SaveCheckpointInput } from './checkpoint/checkpoint.js';
-export { replaceDirAtomic, resolveCheckpointDir } from './checkpoint/atomic-dir.js';
+export { saveTrainingCheckpoint, loadTrainingCheckpoint, validateTrainerState, type TrainerState, type RunFingerprint, type LoadedCheckpoint, type SaveCheckpointInput } from './checkpoint/checkpoint.js';
+export { replaceDirAtomic, resolveCheckpointDir, removeStaleSiblings } from './checkpoint/atomic-dir.js';
 export { MetricsLog, type MetricsLine } from './metrics/log.js';
 export { renderSegments, type Segment } from './sft/segments.js'; // chat templates themselves: @llm/tokenizer-bpe
-export { readSftJsonl, iterateSftJsonl, validateSftRecord, toMessages, tokenizeExample, tokenizeRecords, type SftRecord, type TokenizedExample, type TokenizeOptions } from './sft/examples.js';
+export { readSftJsonl, iterateSftJsonl, validateSftRecord, toMessages, tokenizeExample, tokenizeRecords, type SftRecord, type SftReadOptions, type TokenizedExample, type TokenizeOptions } from './sft/examples.js';
 export { collate, shiftedTargets, toTensors, groupByLength, type CollateOptions, type Batch, type GroupByLengthOptions } from './sft/collate.js';
 export { SftSampler, type SftSamplerOptions } from './sft/sampler.js';
 export { distillationLoss, type DistillOptions } from './distill.js';

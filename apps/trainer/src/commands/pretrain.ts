@@ -6,7 +6,7 @@
  *   llm-train pretrain --data input.txt --out out --resume --max-iters 4000   # continue the run
  */
 import { readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
 import { TransformerLM, loadModel, resolveConfig, summarize, TransformerError, type ModelConfigInput } from '@llm/transformer';
@@ -14,8 +14,8 @@ import {
   TokenShard, writeTokenShard, resolveTokenizer, splitTokens, WindowSampler, loadTrainingCheckpoint,
   resolveTrainConfig, TrainError, type ResolvedTokenizer, type TrainConfigInput,
 } from '@llm/train';
-import { addOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
-import { runTraining } from '../run.js';
+import { addOptions, explicitOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
+import { requireResumable, runTraining } from '../run.js';
 import { readRunSettings, writeRunSettings } from '../run-settings.js';
 
 export const MODEL_OPTIONS: OptSpec[] = [
@@ -88,26 +88,65 @@ export async function checkPretrainOptions(o: Record<string, unknown>): Promise<
  * it) or --force (start over). `how` is what the user types to pass a flag (`npm start -- ` etc.).
  */
 export async function checkFreshRun(o: Record<string, unknown>, how = ''): Promise<void> {
+  await checkOutDir(o.out as string);
   if (o.resume || o.force) return;
-  const state = join(o.out as string, 'checkpoint', 'trainer_state.json');
-  const text = await readFile(state, 'utf8').catch(() => null);
-  if (text === null) return;
+  const ckpt = join(o.out as string, 'checkpoint');
+  const found = (await isDir(ckpt)) ? ckpt : (await isDir(`${ckpt}.old`)) ? `${ckpt}.old` : null; // .old: a save interrupted mid-swap
+  if (found === null) return;
+  const text = await readFile(join(found, 'trainer_state.json'), 'utf8').catch(() => null);
   const step = (() => {
+    if (text === null) return null;
     try {
-      return (JSON.parse(text) as { step?: unknown }).step;
+      return String((JSON.parse(text) as { step?: unknown }).step);
     } catch {
       return '?';
     }
   })();
-  throw new CliError(`${o.out as string} already holds a training run (checkpoint at step ${String(step)}): ${how}--resume continues it, ${how}--force starts over in it, or choose another --out`);
+  const what = step === null ? 'a checkpoint without trainer_state.json' : `checkpoint at step ${step}`;
+  throw new CliError(`${o.out as string} already holds a training run (${what}): ${how}--resume continues it, ${how}--force starts over in it, or choose another --out`);
 }
 
-/** The command's options; with --resume, the run's saved settings (run.json) fill what no flag or config file sets. */
+const isDir = async (p: string) => (await stat(p).catch(() => null))?.isDirectory() === true;
+
+/** --out must be a folder or creatable as one: the nearest existing path on the way is a folder (checked before any work). */
+async function checkOutDir(out: string): Promise<void> {
+  for (let p = resolve(out); ; p = dirname(p)) {
+    const st = await stat(p).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : e));
+    if (st instanceof Error) throw new CliError(`--out ${out}: ${p} cannot be checked (${st.code ?? st.message})`);
+    if (st !== null) {
+      if (!st.isDirectory()) throw new CliError(`--out ${out}: ${p === resolve(out) ? 'it' : p} is a file, not a folder; choose another --out`);
+      return;
+    }
+    if (dirname(p) === p) return;
+  }
+}
+
+/** Where resolveRunOptions records the options the user set now (a symbol: never saved to run.json). */
+export const EXPLICIT = Symbol('explicit options');
+
+/**
+ * The command's options; with --resume, the run's saved settings (run.json) fill what no flag or
+ * config file sets, and `o[EXPLICIT]` lists what the user did set now (checked against the checkpoint).
+ */
 export async function resolveRunOptions(cmd: Command, specs: readonly OptSpec[]): Promise<Record<string, unknown>> {
   const o = await resolveOptions(cmd, specs);
   if (!o.resume) return o;
   const saved = await readRunSettings(o.out as string);
-  return saved ? resolveOptions(cmd, specs, saved.options) : o;
+  const r: Record<string | symbol, unknown> = saved ? await resolveOptions(cmd, specs, saved.options) : o;
+  r[EXPLICIT] = await explicitOptions(cmd, specs);
+  return r as Record<string, unknown>;
+}
+
+/**
+ * A resumed run trains the checkpoint's model: a model flag given now that disagrees with it would be
+ * silently ignored, so it is refused (exit 2) unless --force, which resumes with the checkpoint's model.
+ */
+function checkResumedModel(o: Record<string | symbol, unknown>, config: Record<string, unknown>, log: (s: string) => void): void {
+  const explicit = (o[EXPLICIT] as Set<string> | undefined) ?? new Set<string>();
+  const diffs = MODEL_OPTIONS.filter((s) => explicit.has(s.name) && s.name in config && o[s.name] !== config[s.name]).map((s) => `--${s.flag} ${String(o[s.name])} (the checkpoint has ${String(config[s.name])})`);
+  if (diffs.length === 0) return;
+  if (!o.force) throw new CliError(`--resume: ${diffs.join(', ')}: a resumed run keeps the checkpoint's model; drop ${diffs.length > 1 ? 'those flags' : 'that flag'}, or add --force to resume with the checkpoint's model anyway`);
+  log(`note: --force: resuming with the checkpoint's model; ignoring ${diffs.join(', ')}`);
 }
 
 export function modelConfig(o: Record<string, unknown>, vocabSize: number): ModelConfigInput {
@@ -199,12 +238,15 @@ export async function pretrain(o: Record<string, unknown>, hooks: PretrainHooks 
   o.tokenizer ??= (await stat(ownTokenizer).catch(() => null))?.isFile() ? ownTokenizer : 'byte';
   const tok = await resolveTokenizer(o.tokenizer as string, o.data as string[]);
   const backend = await initBackend({ log: false });
+  // the checkpoint first: a damaged or mismatched one is refused before anything is written
+  const resumed = o.resume ? await loadTrainingCheckpoint(join(out, 'checkpoint')) : null;
+  if (resumed?.state?.tokenizerHash && resumed.state.tokenizerHash !== tok.hash && !o.force) {
+    throw new CliError(`--resume: the checkpoint was trained with tokenizer ${resumed.state.tokenizerHash}, the data is tokenized with ${tok.hash}; use the same --tokenizer (or --force)`, 2);
+  }
+  requireResumable(resumed, o.force === true);
+  if (resumed) checkResumedModel(o, resumed.model.config as unknown as Record<string, unknown>, log);
   const shard = await prepareShard(o.data as string[], tok, out, log);
   if (shard.meta.vocabSize !== tok.tokenizer.vocabSize) throw new CliError(`token shard vocab ${shard.meta.vocabSize} ≠ tokenizer vocab ${tok.tokenizer.vocabSize}`, 1);
-  const resumed = o.resume ? await loadTrainingCheckpoint(join(out, 'checkpoint')) : null;
-  if (resumed?.state?.tokenizerHash && resumed.state.tokenizerHash !== tok.hash) {
-    throw new CliError(`--resume: the checkpoint was trained with tokenizer ${resumed.state.tokenizerHash}, the data is tokenized with ${tok.hash}; use the same --tokenizer`, 2);
-  }
   const model = resumed?.model ?? new TransformerLM(modelConfig(o, tok.tokenizer.vocabSize));
   if (!resumed) await writeRunSettings(out, hooks.command ?? 'pretrain', o);
   if (model.config.vocabSize !== tok.tokenizer.vocabSize) throw new CliError(`the checkpoint's vocabulary (${model.config.vocabSize}) differs from the tokenizer's (${tok.tokenizer.vocabSize})`, 2);
@@ -222,7 +264,7 @@ export async function pretrain(o: Record<string, unknown>, hooks: PretrainHooks 
   if (teacher) log(`teacher: ${summarize(teacher)} · distillation T ${String(o.distillTemperature)}, alpha ${String(o.distillAlpha)}`);
   log(`backend: ${backend.backend}${backend.threads ? `, ${backend.threads} thread(s)` : ''} · tokenizer: ${tok.definition.name} (${tok.tokenizer.vocabSize} symbols) · train ${(tr.end - tr.start).toLocaleString('en-US')} / val ${(val.end - val.start).toLocaleString('en-US')} tokens`);
   const resumeHint = hooks.resumeHint ?? `llm-train pretrain --out ${out} --resume`;
-  await runTraining(model, data, trainConfig(o), { tok, resumed, log, resumeHint, ...(hooks.maxMs ? { maxMs: hooks.maxMs } : {}), ...(teacher ? { teacher } : {}) });
+  await runTraining(model, data, trainConfig(o), { tok, resumed, log, resumeHint, force: o.force === true, ...(hooks.maxMs ? { maxMs: hooks.maxMs } : {}), ...(teacher ? { teacher } : {}) });
   teacher?.dispose();
   return model;
 }

@@ -14,7 +14,7 @@ import { findModelDir, summarize } from '@llm/transformer';
 import { chatmlTemplate, loadChatTemplate, TokenizerError, type ChatTemplate } from '@llm/tokenizer-bpe';
 import { resolveTokenizer, loadTrainingCheckpoint, readSftJsonl, tokenizeRecords, SftSampler, type LoadedCheckpoint } from '@llm/train';
 import { addOptions, CliError, type OptSpec } from '../options.js';
-import { runTraining } from '../run.js';
+import { requireResumable, runTraining } from '../run.js';
 import { TRAIN_OPTIONS, checkFreshRun, resolveRunOptions, trainConfig } from './pretrain.js';
 import { writeRunSettings } from '../run-settings.js';
 
@@ -27,6 +27,7 @@ export const SFT_SPECS: OptSpec[] = [
   { name: 'template', flag: 'template', kind: 'string', def: 'chatml', help: '"chatml", or the chat template of an HF checkpoint directory, tokenizer_config.json or chat_template.jinja' },
   { name: 'maxLength', flag: 'max-length', kind: 'int', min: 2, help: 'cut examples to this many tokens (default: the model context)' },
   { name: 'valFraction', flag: 'val-fraction', kind: 'number', min: 0, max: 0.5, def: 0.05, help: 'fraction of examples held out' },
+  { name: 'allowSpecialTokensInData', flag: 'allow-special-tokens-in-data', kind: 'bool', def: false, help: 'encode special-token text inside messages (e.g. "<|im_end|>") as the special tokens; by default message content is plain text and only the template\'s markup makes special tokens' },
   ...TRAIN_OPTIONS.map((s) => (s.name in SFT_DEFAULTS ? { ...s, def: SFT_DEFAULTS[s.name] } : s)),
 ];
 
@@ -57,13 +58,14 @@ export async function sft(o: Record<string, unknown>): Promise<void> {
     throw new CliError(`--init: ${(e as Error).message}`, 1);
   });
   const ck: LoadedCheckpoint = await loadTrainingCheckpoint(from);
+  requireResumable(o.resume ? ck : null, o.force === true);
   if (!o.resume) await writeRunSettings(out, 'sft', { ...o, init: from });
   const resumed = o.resume ? ck : null;
   const model = ck.model;
   const tok = await resolveTokenizer((o.tokenizer as string | undefined) ?? join(ck.dir, 'tokenizer.json'));
   if (tok.tokenizer.vocabSize > model.config.vocabSize) throw new CliError(`the tokenizer has ${tok.tokenizer.vocabSize} symbols, the model only ${model.config.vocabSize}`);
   const maxLength = Math.min((o.maxLength as number | undefined) ?? model.config.blockSize, model.config.blockSize);
-  const { examples, skipped } = tokenizeRecords(records, tok.tokenizer, template, { maxLength });
+  const { examples, skipped } = tokenizeRecords(records, tok.tokenizer, template, { maxLength, allowSpecialInContent: o.allowSpecialTokensInData === true });
   if (skipped.length) log(`sft: skipped ${skipped.length} example(s) with no response token within ${maxLength} tokens (e.g. ${skipped.slice(0, 3).join(', ')})`);
   const nVal = Math.floor(examples.length * (o.valFraction as number));
   const seed = o.seed as number;
@@ -79,7 +81,7 @@ export async function sft(o: Record<string, unknown>): Promise<void> {
   const responseTokens = trainEx.reduce((a, e) => a + e.labels.filter((l) => l !== -100).length, 0);
   log(`model: ${summarize(model)} · from ${ck.dir}`);
   log(`sft: ${trainEx.length} train / ${valEx.length} val examples · ${responseTokens.toLocaleString('en-US')} response tokens · template ${template.name}`);
-  await runTraining(model, data, { ...cfg, evalTrain: false }, { tok, resumed, log, resumeHint: `llm-train sft --out ${out} --resume` });
+  await runTraining(model, data, { ...cfg, evalTrain: false }, { tok, resumed, log, resumeHint: `llm-train sft --out ${out} --resume`, force: o.force === true });
   if (!o.resume && ck.optimizerState) {
     // the base run's optimizer state is not used by a fresh fine-tune
     for (const t of ck.optimizerState.values()) t.dispose();

@@ -90,5 +90,5 @@ async function resumedOptions(cmd: Command, o: Record<string, unknown>): Promise
   const saved = await readRunSettings(o.out as string);
   if (!saved) throw new CliError(`--resume: ${o.out as string} holds no run to continue (no run.json); start one without --resume`);
   const explicit = cmd.getOptionValueSource('maxIters') === 'cli' ? { maxIters: o.maxIters } : {};
-  return { ...saved.options, ...explicit, resume: true };
+  return { ...saved.options, ...explicit, resume: true, force: o.force };
 }

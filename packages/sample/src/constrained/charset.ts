@@ -38,7 +38,14 @@ function pairs(set: CharSet): Array<[number, number]> {
 
 /** Union of sets. `union([0, 3], [2, 9])` → [0, 9]. */
 export function union(...sets: CharSet[]): CharSet {
-  return charSet(sets.flatMap(pairs));
+  return unionAll(sets);
+}
+
+/** Union of a list of sets, however long (no argument spreading). `unionAll([[0, 3], [2, 9]])` → [0, 9]. */
+export function unionAll(sets: readonly CharSet[]): CharSet {
+  const ranges: Array<[number, number]> = [];
+  for (const set of sets) for (const pair of pairs(set)) ranges.push(pair);
+  return charSet(ranges);
 }
 
 /** Every code point not in `set`. `negate([0, 0x60])` → [0x61, 0x10ffff]. */

@@ -8,9 +8,15 @@
  *   dfa.isAccepting(s)                     // → true
  *   dfa.step(s, 0x61)                      // → DEAD ('a')
  *   dfa.matches('123')                     // → true
+ *
+ * Subset construction can need exponentially many states (`(a|b)*a(a|b){20}`), and they are made
+ * as generation and mask computation walk the automaton, so the DFA has a budget
+ * (`limits.maxDfaStates` states, `limits.maxDfaMembers` NFA states summed over them): past it, the
+ * step that would create a state throws SampleError('CONSTRAINT_INVALID') instead of growing.
  */
 import { SampleError } from '../errors.js';
-import { type CharSet, contains, union } from './charset.js';
+import { type ConstraintLimits, SAMPLE_LIMITS } from '../limits.js';
+import { type CharSet, contains, unionAll } from './charset.js';
 import { type Nfa, buildNfa } from './nfa.js';
 import { parseRegex } from './regex-parser.js';
 
@@ -27,14 +33,16 @@ export class LazyDfa {
   private readonly other: Array<Map<number, number>> = [];
   private readonly outSets: Array<CharSet | undefined> = [];
   private readonly ids = new Map<string, number>();
+  /** NFA states summed over all DFA states (the budget's second measure). */
+  private memberCount = 0;
 
-  constructor(private readonly nfa: Nfa) {
+  constructor(private readonly nfa: Nfa, private readonly limits: ConstraintLimits = SAMPLE_LIMITS) {
     this.start = this.intern(this.closure([nfa.start]));
   }
 
-  /** Parses and compiles `pattern`; throws CONSTRAINT_INVALID for unsupported syntax. */
-  static fromPattern(pattern: string): LazyDfa {
-    return new LazyDfa(buildNfa(parseRegex(pattern)));
+  /** Parses and compiles `pattern`; throws CONSTRAINT_INVALID for unsupported syntax or a pattern past `limits`. */
+  static fromPattern(pattern: string, limits: ConstraintLimits = SAMPLE_LIMITS): LazyDfa {
+    return new LazyDfa(buildNfa(parseRegex(pattern, limits), limits), limits);
   }
 
   /** How many DFA states exist so far. */
@@ -70,7 +78,7 @@ export class LazyDfa {
         const nfaSet = this.nfa.states[s]!.set;
         if (nfaSet !== null) sets.push(nfaSet);
       }
-      this.outSets[state] = set = union(...sets);
+      this.outSets[state] = set = unionAll(sets);
     }
     return set;
   }
@@ -116,6 +124,15 @@ export class LazyDfa {
     const key = members.join(',');
     let id = this.ids.get(key);
     if (id === undefined) {
+      this.memberCount += members.length;
+      if (this.members.length >= this.limits.maxDfaStates || this.memberCount > this.limits.maxDfaMembers) {
+        throw new SampleError(
+          'CONSTRAINT_INVALID',
+          `regex automaton too large: over ${this.limits.maxDfaStates} DFA states or ${this.limits.maxDfaMembers} NFA ` +
+            'states in them (limits.maxDfaStates / maxDfaMembers); the pattern needs exponentially many states ' +
+            '(e.g. (a|b)*a(a|b){20}): simplify it, or raise the limits',
+        );
+      }
       id = this.members.length;
       this.ids.set(key, id);
       this.members.push(members);
@@ -136,7 +153,7 @@ export function requireSatisfiable(dfa: LazyDfa, pattern: string): void {
   if (dfa.start === DEAD) {
     throw new SampleError(
       'CONSTRAINT_INVALID',
-      `regex /${pattern}/ matches no string at all, so no output can satisfy it`,
+      `regex /${pattern.length > 200 ? `${pattern.slice(0, 200)}…` : pattern}/ matches no string at all, so no output can satisfy it`,
     );
   }
 }

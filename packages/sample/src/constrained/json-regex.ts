@@ -110,3 +110,30 @@ export function orderedMembers(members: ReadonlyArray<{ re: string; required: bo
   if (j === n) heads.push(''); // all optional: the object may be empty
   return (heads.length === 1 ? heads[0]! : `(?:${heads.join('|')})`) + tail;
 }
+
+/**
+ * The length of `orderedMembers(members, comma)`, computed in O(n) without building it (the regex
+ * itself is quadratic in the number of leading optional members), so its size can be checked first.
+ *
+ *   orderedMembersLength([{ re: 'A', required: false }, { re: 'B', required: true }], ',')   // 9 = '(?:A,B|B)'.length
+ */
+export function orderedMembersLength(members: ReadonlyArray<{ re: string; required: boolean }>, comma: string): number {
+  const n = members.length;
+  const firstRequired = members.findIndex((m) => m.required);
+  const j = firstRequired === -1 ? n : firstRequired;
+  const withComma = (m: { re: string; required: boolean }): number => comma.length + m.re.length + (m.required ? 0 : 5); // (?:…)?
+  let tail = 0;
+  for (let i = j + 1; i < n; i++) tail += withComma(members[i]!);
+  const last = Math.min(j, n - 1);
+  let heads = 0;
+  let after = 0; // Σ withComma(members[k+1 … j]) for the current k, built from the back
+  let count = 0;
+  for (let k = last; k >= 0; k--) {
+    heads += members[k]!.re.length + after;
+    after += withComma(members[k]!);
+    count++;
+  }
+  if (j === n) count++; // the empty head
+  const alternation = count === 1 ? 0 : 4 + (count - 1); // '(?:' ')' and the '|'s
+  return heads + alternation + tail;
+}

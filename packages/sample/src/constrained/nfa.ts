@@ -10,6 +10,7 @@
  *   nfa.live[nfa.start] // → 1
  */
 import { SampleError } from '../errors.js';
+import { type ConstraintLimits, SAMPLE_LIMITS } from '../limits.js';
 import type { CharSet } from './charset.js';
 import type { RegexNode } from './regex-ast.js';
 
@@ -27,12 +28,9 @@ export interface Nfa {
   readonly live: Uint8Array;
 }
 
-/** Most NFA states a pattern may compile to (about 100 MB of automaton). */
-export const MAX_NFA_STATES = 2_000_000;
-
-/** Builds the NFA of `node`; throws CONSTRAINT_INVALID when it is too large. */
-export function buildNfa(node: RegexNode): Nfa {
-  const b = new Builder();
+/** Builds the NFA of `node`; throws CONSTRAINT_INVALID when it has more than `limits.maxNfaStates` states. */
+export function buildNfa(node: RegexNode, limits: ConstraintLimits = SAMPLE_LIMITS): Nfa {
+  const b = new Builder(limits.maxNfaStates);
   const accept = b.add(null, []);
   const start = b.compile(node, accept);
   return { states: b.states, start, accept, live: liveStates(b.states, accept) };
@@ -41,11 +39,13 @@ export function buildNfa(node: RegexNode): Nfa {
 class Builder {
   readonly states: NfaState[] = [];
 
+  constructor(private readonly maxStates: number) {}
+
   add(set: CharSet | null, next: number[]): number {
-    if (this.states.length >= MAX_NFA_STATES) {
+    if (this.states.length >= this.maxStates) {
       throw new SampleError(
         'CONSTRAINT_INVALID',
-        `regex too large: over ${MAX_NFA_STATES} automaton states; lower the {m,n} counts ` +
+        `regex too large: over ${this.maxStates} automaton states (limits.maxNfaStates); lower the {m,n} counts ` +
           '(maxLength, maxItems) or the nesting',
       );
     }
@@ -89,16 +89,24 @@ class Builder {
 
 /** Marks states that can reach `accept` (walking edges backwards; empty sets never fire). */
 function liveStates(states: readonly NfaState[], accept: number): Uint8Array {
-  const preds: number[][] = states.map(() => []);
+  // predecessor lists in compressed form (offsets + one flat array): NFAs may have a million states
+  const n = states.length;
+  const fires = (s: NfaState) => s.set === null || s.set.length > 0;
+  const start = new Int32Array(n + 1);
+  for (const s of states) if (fires(s)) for (const to of s.next) start[to + 1]!++;
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+  const preds = new Int32Array(start[n]!);
+  const fill = start.slice(0, n);
   states.forEach((s, i) => {
-    if (s.set !== null && s.set.length === 0) return;
-    for (const n of s.next) preds[n]!.push(i);
+    if (fires(s)) for (const to of s.next) preds[fill[to]!++] = i;
   });
-  const live = new Uint8Array(states.length);
+  const live = new Uint8Array(n);
   const stack = [accept];
   live[accept] = 1;
   while (stack.length > 0) {
-    for (const p of preds[stack.pop()!]!) {
+    const to = stack.pop()!;
+    for (let k = start[to]!; k < start[to + 1]!; k++) {
+      const p = preds[k]!;
       if (live[p] === 0) {
         live[p] = 1;
         stack.push(p);

@@ -10,6 +10,7 @@
  *   c.isComplete(s);              // true once the text is a whole date; then EOS is allowed
  */
 import { SampleError } from '../errors.js';
+import { type ConstraintLimits, constraintLimits } from '../limits.js';
 import type { Constraint, TokenVocab } from '../types.js';
 import { DEAD, LazyDfa, requireSatisfiable } from './dfa.js';
 import { TokenMask, allowedTokens, canComplete } from './token-mask.js';
@@ -27,6 +28,8 @@ export interface RegexConstraintOptions {
   eosIds: readonly number[];
   /** Cached masks kept before the cache is cleared (default 4096; each ≤ size/8 bytes). */
   maskCacheSize?: number;
+  /** Bounds of the regex and its automata (default SAMPLE_LIMITS; see limits.ts); raise one for a big trusted pattern. */
+  limits?: Partial<ConstraintLimits>;
 }
 
 /** The state after an EOS was accepted: complete, finished, only EOS allowed. */
@@ -47,7 +50,13 @@ export function regexConstraint(
   vocab: TokenVocab,
   opts: RegexConstraintOptions,
 ): Constraint<RegexState> {
-  const dfa = LazyDfa.fromPattern(pattern);
+  if (opts === null || typeof opts !== 'object') {
+    throw new SampleError('INVALID_ARGUMENT', 'constraint options are required: { eosIds: [...] }');
+  }
+  const limits = constraintLimits(opts.limits, (m) => {
+    throw new SampleError('INVALID_ARGUMENT', `constraint options: ${m}`);
+  });
+  const dfa = LazyDfa.fromPattern(pattern, limits);
   requireSatisfiable(dfa, pattern);
   return new RegexConstraint(dfa, indexVocab(vocab), opts);
 }
@@ -63,6 +72,9 @@ class RegexConstraint implements Constraint<RegexState> {
     this.isEos = new Uint8Array(vocab.size);
     for (const id of this.eosIds) this.isEos[id] = 1;
     this.maxMasks = opts.maskCacheSize ?? 4096;
+    if (!Number.isSafeInteger(this.maxMasks) || this.maxMasks < 1) {
+      throw new SampleError('INVALID_ARGUMENT', `constraint options: maskCacheSize must be a positive integer, got ${String(opts.maskCacheSize)}`);
+    }
   }
 
   start(): RegexState {

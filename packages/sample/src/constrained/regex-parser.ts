@@ -11,23 +11,35 @@
  *   parseRegex('a(?=b)')   // throws: regex /a(?=b)/ at position 1: lookahead (?=…) / (?!…) is not supported; …
  */
 import { SampleError } from '../errors.js';
-import { type CharSet, DIGIT, DOT, SPACE, WORD, charSet, negate, single, union } from './charset.js';
+import { type ConstraintLimits, SAMPLE_LIMITS } from '../limits.js';
+import { type CharSet, DIGIT, DOT, SPACE, WORD, charSet, negate, single, unionAll } from './charset.js';
 import type { RegexNode } from './regex-ast.js';
-
-/** Largest count a quantifier may name (`a{0,10000}`); bigger ones make huge automata. */
-export const MAX_REPEAT = 10_000;
 
 const EMPTY: RegexNode = { type: 'empty' };
 
-/** Parses `pattern` into a RegexNode, or throws SampleError('CONSTRAINT_INVALID'). */
-export function parseRegex(pattern: string): RegexNode {
-  return new Parser(pattern).parse();
+/**
+ * Parses `pattern` into a RegexNode, or throws SampleError('CONSTRAINT_INVALID'). The pattern may
+ * be untrusted: its length, group nesting and quantifier counts are checked against `limits`
+ * (limits.ts) as it is read, so a hostile pattern ends in a typed error, never a stack overflow.
+ */
+export function parseRegex(pattern: string, limits: ConstraintLimits = SAMPLE_LIMITS): RegexNode {
+  if (typeof pattern !== 'string') {
+    throw new SampleError('CONSTRAINT_INVALID', `a regex constraint needs a string pattern, got ${pattern === null ? 'null' : typeof pattern}`);
+  }
+  if (pattern.length > limits.maxPatternLength) {
+    throw new SampleError(
+      'CONSTRAINT_INVALID',
+      `regex of ${pattern.length} characters is longer than the limit of ${limits.maxPatternLength} (limits.maxPatternLength)`,
+    );
+  }
+  return new Parser(pattern, limits).parse();
 }
 
 class Parser {
   private pos = 0;
+  private depth = 0;
 
-  constructor(private readonly src: string) {}
+  constructor(private readonly src: string, private readonly limits: ConstraintLimits) {}
 
   parse(): RegexNode {
     if (this.peek() === '^') this.pos++;
@@ -86,17 +98,21 @@ class Parser {
       case '$':
         return this.fail('"$" is only supported at the end (matching is always anchored)', at);
       default:
-        return { type: 'chars', set: single(this.literal()) };
+        return { type: 'chars', set: this.single(this.literal()) };
     }
   }
 
   private group(): RegexNode {
     const at = this.pos;
     this.pos++; // (
+    if (++this.depth > this.limits.maxRegexDepth) {
+      this.fail(`groups nested deeper than ${this.limits.maxRegexDepth} levels (limits.maxRegexDepth)`, at);
+    }
     if (this.src.startsWith('?', this.pos)) this.groupPrefix(at);
     const inner = this.alternation();
     if (this.peek() !== ')') this.fail('unclosed group "("', at);
     this.pos++;
+    this.depth--;
     return inner;
   }
 
@@ -128,8 +144,9 @@ class Parser {
     if (next === '*' || next === '+' || next === '{') this.fail(`quantifier after a quantifier at "${next}"`, this.pos);
     const [min, max] = bounds;
     if (max < min) this.fail(`quantifier {${min},${max}} has max < min`, at);
-    if (max !== Infinity ? max > MAX_REPEAT : min > MAX_REPEAT) {
-      this.fail(`quantifier count above ${MAX_REPEAT}`, at);
+    const maxRepeat = this.limits.maxRepeat;
+    if (max !== Infinity ? max > maxRepeat : min > maxRepeat) {
+      this.fail(`quantifier count above ${maxRepeat} (limits.maxRepeat)`, at);
     }
     return { type: 'repeat', item, min, max };
   }
@@ -164,7 +181,7 @@ class Parser {
       parts.push(this.classItem());
     }
     this.pos++; // ]
-    const set = union(...parts);
+    const set = unionAll(parts);
     return negated ? negate(set) : set;
   }
 
@@ -238,13 +255,23 @@ class Parser {
 
   // ---- helpers ---------------------------------------------------------------------------------
 
+  private readonly singles = new Map<number, CharSet>();
+
+  /** The set of one code point, shared by every literal of it (a long literal pattern makes one per character). */
+  private single(cp: number): CharSet {
+    let set = this.singles.get(cp);
+    if (set === undefined) this.singles.set(cp, (set = single(cp)));
+    return set;
+  }
+
   private peek(): string {
     return this.src[this.pos] ?? '';
   }
 
   /** Throws for malformed syntax (`what` says what is wrong). */
   private fail(what: string, at: number = this.pos): never {
-    throw new SampleError('CONSTRAINT_INVALID', `regex /${this.src}/ at position ${at}: ${what}`);
+    const shown = this.src.length > 200 ? `${this.src.slice(0, 200)}…` : this.src; // a huge pattern is not echoed whole
+    throw new SampleError('CONSTRAINT_INVALID', `regex /${shown}/ at position ${at}: ${what}`);
   }
 
   /** Throws for valid JavaScript syntax outside the supported subset. */

@@ -10,7 +10,12 @@
  *   index.nodeCount                             // → 3
  *   regexConstraint('ab*', index, { eosIds })   // no rebuild
  */
+import { SampleError } from '../errors.js';
 import type { TokenVocab } from '../types.js';
+
+/** Largest vocabulary a constraint indexes, and longest token (bytes; the trie stores depths as uint16). */
+const MAX_VOCAB = 1 << 24;
+const MAX_TOKEN_BYTES = 65_535;
 
 export class VocabIndex implements TokenVocab {
   readonly size: number;
@@ -29,8 +34,16 @@ export class VocabIndex implements TokenVocab {
   private readonly bytes: Uint8Array[];
 
   constructor(vocab: TokenVocab) {
+    if (!Number.isSafeInteger(vocab?.size) || vocab.size < 1 || vocab.size > MAX_VOCAB) {
+      throw new SampleError('INVALID_ARGUMENT', `a constraint vocabulary needs a size in [1, ${MAX_VOCAB}], got ${String(vocab?.size)}`);
+    }
     this.size = vocab.size;
-    this.bytes = Array.from({ length: vocab.size }, (_, id) => vocab.tokenBytes(id));
+    this.bytes = Array.from({ length: vocab.size }, (_, id) => {
+      const b = vocab.tokenBytes(id);
+      if (!(b instanceof Uint8Array)) throw new SampleError('INVALID_ARGUMENT', `the constraint vocabulary gave no bytes for token ${id}`);
+      if (b.length > MAX_TOKEN_BYTES) throw new SampleError('INVALID_ARGUMENT', `token ${id} has ${b.length} bytes; a constraint vocabulary allows at most ${MAX_TOKEN_BYTES}`);
+      return b;
+    });
     const order = sortByBytes(this.bytes);
     const nodes = buildTrie(order, this.bytes);
     this.byte = nodes.byte;
@@ -63,9 +76,16 @@ export function indexVocab(vocab: TokenVocab): VocabIndex {
 /** Ids of non-empty tokens sorted by their bytes (lexicographically; prefixes first). */
 function sortByBytes(bytes: readonly Uint8Array[]): number[] {
   // One char per byte: string order is then byte order, and string sorting is fast.
-  const keys = bytes.map((b) => String.fromCharCode(...b));
+  const keys = bytes.map(latin1);
   const ids = keys.flatMap((k, id) => (k.length > 0 ? [id] : []));
   return ids.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
+}
+
+/** One char per byte, without spreading the bytes into arguments (tokens may be long). */
+function latin1(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode(...b.subarray(i, i + 4096));
+  return s;
 }
 
 /** The preorder trie arrays of tokens given in byte order (a prefix before its extensions). */

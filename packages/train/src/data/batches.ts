@@ -25,6 +25,11 @@ export interface BatchSource {
   /** JSON-serialisable position/RNG state; setState(getState()) replays the same batches. */
   getState(): unknown;
   setState(state: unknown): void;
+  /**
+   * The identity of the data (plain JSON): a checkpoint records it and a resume on other data is
+   * refused unless forced. Optional: a source without it is not compared.
+   */
+  fingerprint?(): Record<string, unknown>;
 }
 
 /** A contiguous token range of a shard. */
@@ -77,7 +82,15 @@ export class WindowSampler implements BatchSource {
   }
 
   setState(state: unknown): void {
-    if (typeof state !== 'number') throw new TrainError('CHECKPOINT_INVALID', `window sampler state must be a number, got ${JSON.stringify(state)}.`);
+    if (typeof state !== 'number' || !Number.isInteger(state) || state < 0 || state >= 2 ** 32) {
+      throw new TrainError('CHECKPOINT_INVALID', `window sampler state must be an integer in [0, 2^32), got ${JSON.stringify(state)}.`);
+    }
     this.rng.setState(state);
+  }
+
+  /** The shard (tokenizer, token count, source files and sizes) and the token range sampled. */
+  fingerprint(): Record<string, unknown> {
+    const m = this.range.shard.meta;
+    return { kind: 'windows', tokenizer: m.tokenizer.hash, tokens: m.count, sources: m.sources, start: this.range.start, end: this.range.end };
   }
 }

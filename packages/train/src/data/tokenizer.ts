@@ -8,8 +8,9 @@
  *   hash;                      // 'c5b0…' (16 hex chars, changes with any rank, pattern or special token)
  */
 import { createHash } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
-import { Tokenizer, loadTokenizer, bytesToBinary, GPT2_PATTERN, type TokenizerDefinition } from '@llm/tokenizer-bpe';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Tokenizer, TokenizerError, loadTokenizer, bytesToBinary, GPT2_PATTERN, type TokenizerDefinition } from '@llm/tokenizer-bpe';
 import { TrainError } from '../errors.js';
 
 /** The 256-byte vocabulary as a tokenizer definition (ranks 0–255 = the bytes, no specials). */
@@ -48,16 +49,31 @@ export async function resolveTokenizer(spec: string, dataFiles: readonly string[
     definition = byteTokenizerDefinition();
   } else if (spec === 'char') {
     if (dataFiles.length === 0) throw new TrainError('INVALID_ARGUMENT', 'the "char" tokenizer is built from the data: pass the data files.');
-    definition = charTokenizerDefinition(await Promise.all(dataFiles.map((f) => readFile(f))));
+    definition = charTokenizerDefinition(await distinctBytes(dataFiles));
   } else {
+    const info = await stat(spec).catch(() => null);
+    if (!info) throw new TrainError('DATA_MISSING', `tokenizer file ${spec} does not exist (pass a tokenizer file made by "llm-train tokenizer", an HF tokenizer.json, or "byte").`);
+    if (!info.isFile()) throw new TrainError('DATA_INVALID', `tokenizer ${spec} is not a file.`);
     try {
-      await access(spec);
-    } catch {
-      throw new TrainError('DATA_MISSING', `tokenizer file ${spec} does not exist (pass a tokenizer file made by "llm-train tokenizer", an HF tokenizer.json, or "byte").`);
+      definition = await loadTokenizer(spec);
+    } catch (e) {
+      // a bad tokenizer file is the user's input: one typed error naming it, whatever the format's own error says
+      if (e instanceof TokenizerError) throw new TrainError('DATA_INVALID', `tokenizer ${spec}: ${e.message}`, { cause: e });
+      throw e;
     }
-    definition = await loadTokenizer(spec);
   }
   return { tokenizer: new Tokenizer(definition), definition, hash: tokenizerHash(definition) };
+}
+
+/** The distinct bytes of regular files, streamed (never a whole file in memory; devices and folders refused). */
+async function distinctBytes(files: readonly string[]): Promise<Uint8Array> {
+  const seen = new Uint8Array(256);
+  for (const f of files) {
+    const info = await stat(f).catch(() => null);
+    if (!info?.isFile()) throw new TrainError('DATA_MISSING', `data file ${f} does not exist or is not a file.`);
+    for await (const chunk of createReadStream(f) as AsyncIterable<Buffer>) for (const b of chunk) seen[b] = 1;
+  }
+  return Uint8Array.from(seen.keys()).filter((b) => seen[b] === 1);
 }
 
 /** sha256 (first 16 hex chars) over the pattern, every rank's bytes in rank order and the special tokens. */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectErrorAsync } from '@llm/kit';
 import { tf, initBackend } from '@llm/tensor-gpu';
 import { TransformerLM, type ModelConfigInput } from '@llm/transformer';
 import { train } from './train.js';
@@ -76,9 +77,10 @@ describe('train()', () => {
     expect(trainSteps).toEqual([...new Set(trainSteps)].sort((x, y) => x - y));
     expect(steps.some((l) => l.loss === 9)).toBe(false);
     expect(Math.max(...trainSteps)).toBe(2 * N);
-    // a fresh run into the same folder starts a fresh log
+    // a fresh run into the same folder is refused unless forced; forced, it starts a fresh log
     const c = new TransformerLM(MODEL);
-    await train(c, data(), { ...cfg, maxIters: 2, outDir: out });
+    await expectErrorAsync(() => train(c, data(), { ...cfg, maxIters: 2, outDir: out }), 'CHECKPOINT_EXISTS', /already holds a training run/);
+    await train(c, data(), { ...cfg, maxIters: 2, outDir: out }, { force: true });
     c.dispose();
     expect((await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step).every((st) => st <= 2)).toBe(true);
     const wa = weights(a);

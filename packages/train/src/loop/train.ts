@@ -20,7 +20,8 @@ import { AdamW } from '../optim/adamw.js';
 import { cosineLr } from '../optim/schedule.js';
 import { resolveTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import type { BatchSource, HostBatch } from '../data/batches.js';
-import { saveTrainingCheckpoint, type LoadedCheckpoint, type TrainerState } from '../checkpoint/checkpoint.js';
+import { saveTrainingCheckpoint, type LoadedCheckpoint, type RunFingerprint, type TrainerState } from '../checkpoint/checkpoint.js';
+import { resolveCheckpointDir } from '../checkpoint/atomic-dir.js';
 import { MetricsLog } from '../metrics/log.js';
 import { renderLossCurve, readMetricsJsonl } from '../metrics/svg.js';
 import { distillationLoss } from '../distill.js';
@@ -61,6 +62,14 @@ export interface TrainHooks {
   /** Saved as tokenizer.json into checkpoints. */
   tokenizer?: TokenizerDefinition;
   tokenizerHash?: string;
+  /**
+   * Override the safety checks of a run's start: a fresh run (no `resume`) into an `outDir` that
+   * already holds a checkpoint replaces it; a resume whose model, data or tokenizer differ from what
+   * the checkpoint recorded goes on anyway (the data position restarts when the data differ); a
+   * `resume` without a trainer state starts at step 0 from its weights. Default false: each is a
+   * TrainError (CHECKPOINT_EXISTS, CHECKPOINT_MISMATCH, CHECKPOINT_INVALID) before anything is written.
+   */
+  force?: boolean;
 }
 
 export interface TrainResult {
@@ -78,8 +87,16 @@ export async function train(model: TransformerLM, data: TrainData, configInput: 
   const cfg = resolveTrainConfig(configInput);
   const params = model.trainableParameters();
   if (params.length === 0) throw new TrainError('CONFIG_INVALID', 'the model has no trainable weights (all frozen).');
+  const fingerprint = runFingerprint(model, data);
+  if (!hooks.resume?.state && cfg.outDir !== null && !hooks.force) await refuseExistingRun(cfg.outDir, hooks.resume !== undefined);
   const opt = new AdamW(params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, decay: cfg.decayRule });
-  const s = restore(model, data, opt, hooks.resume);
+  let s: LoopState;
+  try {
+    s = restore(model, data, opt, hooks, cfg, fingerprint);
+  } catch (e) {
+    opt.dispose();
+    throw e;
+  }
   const log = cfg.outDir ? await MetricsLog.open(join(cfg.outDir, 'metrics.jsonl'), hooks.resume?.state ? { resumeAt: s.step } : {}) : null;
   const t0 = performance.now() - s.elapsedMs;
   let lastLoss: number | null = null;
@@ -97,6 +114,7 @@ export async function train(model: TransformerLM, data: TrainData, configInput: 
     elapsedMs: performance.now() - t0,
     config: cfg as unknown as Record<string, unknown>,
     ...(hooks.tokenizerHash ? { tokenizerHash: hooks.tokenizerHash } : {}),
+    fingerprint,
   });
   const saveLatest = async () => {
     if (cfg.outDir) await saveTrainingCheckpoint(join(cfg.outDir, 'checkpoint'), { model, optimizer: opt, state: snapshot(), ...(hooks.tokenizer ? { tokenizer: hooks.tokenizer } : {}) });
@@ -171,14 +189,83 @@ interface LoopState {
   elapsedMs: number;
 }
 
-function restore(model: TransformerLM, data: TrainData, opt: AdamW, resume: TrainHooks['resume']): LoopState {
+/** The architecture fields of a model config: what makes "the same model" for a resume (not dropout, seed or init). */
+const ARCHITECTURE = ['family', 'vocabSize', 'nLayer', 'nHead', 'nKvHead', 'nEmbd', 'headDim', 'intermediateSize', 'blockSize', 'activation', 'normEps', 'ropeTheta', 'bias', 'tieWordEmbeddings', 'nExperts', 'nExpertsPerTok'] as const;
+
+/** What the run trains and on what: recorded in every checkpoint, compared on resume. */
+function runFingerprint(model: TransformerLM, data: TrainData): RunFingerprint {
+  const cfg = model.config as unknown as Record<string, unknown>;
+  const arch = Object.fromEntries(ARCHITECTURE.filter((k) => cfg[k] !== undefined).map((k) => [k, cfg[k]]));
+  const sources: Record<string, unknown> = {};
+  for (const k of ['train', 'val', 'trainEval'] as const) {
+    const f = data[k]?.fingerprint?.();
+    if (f) sources[k] = f;
+  }
+  return { model: arch, data: sources };
+}
+
+/** "key: a → b" for each key whose JSON differs (keys of either side), values cut short. */
+function differences(was: Record<string, unknown>, now: Record<string, unknown>): string[] {
+  const show = (v: unknown) => {
+    const j = JSON.stringify(v) ?? 'none';
+    return j.length > 80 ? `${j.slice(0, 80)}…` : j;
+  };
+  return [...new Set([...Object.keys(was), ...Object.keys(now)])].filter((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k])).map((k) => `${k}: ${show(was[k])} → ${show(now[k])}`);
+}
+
+/** The differences of each batch source's data fingerprint, each listed once with the sources it concerns: "tokens: 800 → 900 (train, val)". */
+function dataDifferences(was: Record<string, unknown>, now: Record<string, unknown>): string[] {
+  const bySource = new Map<string, string[]>();
+  for (const source of new Set([...Object.keys(was), ...Object.keys(now)])) {
+    const [a, b] = [was[source], now[source]];
+    const plain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    const diffs = plain(a) && plain(b) ? differences(a, b) : differences({ [source]: a }, { [source]: b });
+    for (const d of diffs) bySource.set(d, [...(bySource.get(d) ?? []), source]);
+  }
+  return [...bySource].map(([d, sources]) => `${d} (${sources.join(', ')})`);
+}
+
+/** A fresh run must not replace a checkpoint already in outDir (the CLI's --force; here `force`). */
+async function refuseExistingRun(outDir: string, resumeWithoutState: boolean): Promise<void> {
+  const found = await resolveCheckpointDir(join(outDir, 'checkpoint'));
+  if (found === null) return;
+  throw new TrainError(
+    resumeWithoutState ? 'CHECKPOINT_INVALID' : 'CHECKPOINT_EXISTS',
+    resumeWithoutState
+      ? `${found} has no trainer_state.json, so it cannot be resumed (a step-0 run would overwrite it). Restore its trainer_state.json, or pass \`force: true\` to start over from its weights.`
+      : `${outDir} already holds a training run (${found}): resume it, choose another output folder, or pass \`force: true\` to start over and replace it.`,
+  );
+}
+
+function restore(model: TransformerLM, data: TrainData, opt: AdamW, hooks: TrainHooks, cfg: TrainConfig, now: RunFingerprint): LoopState {
+  const resume = hooks.resume;
   const st = resume?.state;
-  if (!resume || !st) return { step: 0, bestValLoss: null, evalsWithoutImprovement: 0, tokensSeen: 0, elapsedMs: 0 };
+  const fresh = { step: 0, bestValLoss: null, evalsWithoutImprovement: 0, tokensSeen: 0, elapsedMs: 0 };
+  if (!resume) return fresh;
+  if (!st) {
+    if (hooks.force) return fresh;
+    throw new TrainError('CHECKPOINT_INVALID', 'the checkpoint to resume has no trainer_state.json, so the step, data position and schedule are unknown; restore it, or pass `force: true` to start over from its weights.');
+  }
+  if (st.step > cfg.maxIters) {
+    throw new TrainError('CONFIG_INVALID', `the checkpoint is at step ${st.step}, beyond maxIters ${cfg.maxIters}: raise maxIters to continue it (it counts the steps before the resume too).`);
+  }
+  const mismatch: string[] = [];
+  if (st.tokenizerHash && hooks.tokenizerHash && st.tokenizerHash !== hooks.tokenizerHash) mismatch.push(`another tokenizer (${st.tokenizerHash} → ${hooks.tokenizerHash})`);
+  const modelDiff = st.fingerprint ? differences(st.fingerprint.model, now.model) : [];
+  if (modelDiff.length) mismatch.push(`another model (${modelDiff.join(', ')})`);
+  const dataDiff = st.fingerprint ? dataDifferences(st.fingerprint.data, now.data) : [];
+  if (dataDiff.length) mismatch.push(`other data (${dataDiff.join('; ')})`);
+  if (mismatch.length && !hooks.force) {
+    throw new TrainError('CHECKPOINT_MISMATCH', `resume: the checkpoint was trained with ${mismatch.join(' and ')}; this run has the right side. Resume with what it was trained on, or pass \`force: true\` to continue anyway.`);
+  }
   if (!resume.optimizerState) throw new TrainError('CHECKPOINT_INVALID', 'the checkpoint has a trainer state but no optimizer.safetensors: it cannot be resumed exactly.');
   opt.loadState(resume.optimizerState, resume.optimizerStep);
-  data.train.setState(st.data.train);
-  if (data.val && st.data.val !== null && st.data.val !== undefined) data.val.setState(st.data.val);
-  if (data.trainEval && st.data.trainEval !== null && st.data.trainEval !== undefined) data.trainEval.setState(st.data.trainEval);
+  if (dataDiff.length === 0) {
+    // the data position only means something on the same data (a forced resume on other data starts it afresh)
+    data.train.setState(st.data.train);
+    if (data.val && st.data.val !== null && st.data.val !== undefined) data.val.setState(st.data.val);
+    if (data.trainEval && st.data.trainEval !== null && st.data.trainEval !== undefined) data.trainEval.setState(st.data.trainEval);
+  }
   model.setDropoutState(st.dropout);
   return { step: st.step, bestValLoss: st.bestValLoss, evalsWithoutImprovement: st.evalsWithoutImprovement, tokensSeen: st.tokensSeen, elapsedMs: st.elapsedMs };
 }

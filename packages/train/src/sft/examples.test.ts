@@ -149,13 +149,20 @@ describe('tokenizeExample (byte tokenizer, ChatML)', () => {
     await expectTrainError(() => tokenizeExample({ prompt: 'a', response: 'b', source: 'd.jsonl:2' }, tok, chatml, { addEos: true }), 'INVALID_ARGUMENT', /^d\.jsonl:2: addEos needs/, /eosToken/);
   });
 
-  it('special-token text in content that is not allowed → DATA_INVALID naming the record', async () => {
-    const record = { prompt: 'say </s>', response: 'ok', source: 'chat.jsonl:9' };
+  it('special-token text in content is plain text by default; allowSpecialInContent makes it the special id', async () => {
+    const record = { prompt: 'say </s>', response: 'ok<|im_end|>', source: 'chat.jsonl:9' };
+    const safe = tokenizeExample(record, tok, chatml)!;
+    expect(safe.ids).not.toContain(259);
+    expect(safe.ids.filter((id) => id === E)).toHaveLength(2); // the template's two end markers only
+    expect(tokenizeExample(record, tok, chatml, { allowedSpecial: ['<|im_start|>', '<|im_end|>'] })!.ids).toEqual(safe.ids);
+    const trusted = tokenizeExample(record, tok, chatml, { allowSpecialInContent: true })!;
+    expect(trusted.ids).toContain(259);
+    expect(trusted.ids.filter((id) => id === E)).toHaveLength(3);
+    // with content encoded like markup, a special token outside allowedSpecial is DATA_INVALID naming the record
     await expectTrainError(
-      () => tokenizeExample(record, tok, chatml, { allowedSpecial: ['<|im_start|>', '<|im_end|>'] }),
+      () => tokenizeExample(record, tok, chatml, { allowSpecialInContent: true, allowedSpecial: ['<|im_start|>', '<|im_end|>'] }),
       'DATA_INVALID', /^chat\.jsonl:9: cannot tokenize/, /allowedSpecial/,
     );
-    expect(tokenizeExample(record, tok, chatml)!.ids).toContain(259); // default 'all': it is the special id
   });
 
   it('a tokenizer without the ChatML specials treats the markers as plain text', () => {

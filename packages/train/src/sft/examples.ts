@@ -9,10 +9,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { IGNORE_INDEX } from '@llm/tensor-gpu';
-import { TokenizerError, type ChatMessage, type ChatTemplate, type Tokenizer } from '@llm/tokenizer-bpe';
+import { TokenizerError, renderChatSegments, type ChatMessage, type ChatSegment, type ChatTemplate, type Tokenizer } from '@llm/tokenizer-bpe';
 import { TrainError } from '../errors.js';
+import { TRAIN_LIMITS } from '../limits.js';
 import { renderSegments, type Segment } from './segments.js';
 
 /** One SFT example as written in JSONL. `source` ('file.jsonl:12') is added by the reader for error messages. */
@@ -37,34 +37,81 @@ export interface TokenizedExample {
  * Errors (TrainError): missing file → DATA_MISSING; bad JSON or fields → DATA_INVALID naming
  * `file:line` and the field; no records → DATA_EMPTY.
  */
-export async function readSftJsonl(path: string): Promise<SftRecord[]> {
+export async function readSftJsonl(path: string, opts: SftReadOptions = {}): Promise<SftRecord[]> {
   const out: SftRecord[] = [];
-  for await (const record of iterateSftJsonl(path)) out.push(record);
+  for await (const record of iterateSftJsonl(path, opts)) out.push(record);
   return out;
 }
 
+/** Bounds on SFT records, which are untrusted text (defaults: TRAIN_LIMITS). */
+export interface SftReadOptions {
+  /** Longest JSONL line in bytes (default TRAIN_LIMITS.maxRecordBytes, 1 MiB); longer is DATA_INVALID before it is held in memory. */
+  maxRecordBytes?: number;
+  /** Most messages in one record (default TRAIN_LIMITS.maxMessages, 512). */
+  maxMessages?: number;
+}
+
 /** Streaming form of readSftJsonl (same checks, one record at a time; DATA_EMPTY at the end if none). */
-export async function* iterateSftJsonl(path: string): AsyncGenerator<SftRecord> {
+export async function* iterateSftJsonl(path: string, opts: SftReadOptions = {}): AsyncGenerator<SftRecord> {
+  const maxBytes = limit(opts.maxRecordBytes, TRAIN_LIMITS.maxRecordBytes, 'maxRecordBytes');
+  const validate = { maxMessages: limit(opts.maxMessages, TRAIN_LIMITS.maxMessages, 'maxMessages') };
   await checkFile(path);
-  const input = createReadStream(path, 'utf8');
-  const lines = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
   let count = 0;
-  try {
-    for await (const raw of lines) {
-      lineNo++;
-      const text = lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
-      if (text.trim() === '') continue;
-      const where = `${path}:${lineNo}`;
-      yield validateSftRecord(parseJsonLine(text, where), where);
-      count++;
-    }
-  } finally {
-    lines.close();
-    input.destroy(); // also when the caller stops early or a line is bad
+  for await (const raw of jsonlLines(path, maxBytes)) {
+    lineNo++;
+    const text = lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+    if (text.trim() === '') continue;
+    const where = `${path}:${lineNo}`;
+    yield validateSftRecord(parseJsonLine(text, where), where, validate);
+    count++;
   }
   if (count === 0) {
     throw new TrainError('DATA_EMPTY', `${path}: no records (the file is empty or only blank lines). Add one JSON object per line.`);
+  }
+}
+
+function limit(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 1) throw new TrainError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${String(value)}.`);
+  return v;
+}
+
+/**
+ * The lines of a file (without `\n` / `\r\n`), decoded as UTF-8, streamed: a line longer than
+ * `maxBytes` is DATA_INVALID as soon as that many bytes of it have been read, so a 100 MB line (or
+ * a file with no newline at all) is never held in memory.
+ */
+async function* jsonlLines(path: string, maxBytes: number): AsyncGenerator<string> {
+  const input = createReadStream(path, { highWaterMark: 1 << 16 });
+  let parts: Buffer[] = [];
+  let size = 0;
+  let lineNo = 1;
+  const take = (): string => {
+    const line = Buffer.concat(parts, size).toString('utf8');
+    parts = [];
+    size = 0;
+    lineNo++;
+    return line.endsWith('\r') ? line.slice(0, -1) : line;
+  };
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      let from = 0;
+      for (let nl = chunk.indexOf(10, from); ; nl = chunk.indexOf(10, from)) {
+        const end = nl === -1 ? chunk.length : nl;
+        if (size + end - from > maxBytes) {
+          throw new TrainError('DATA_INVALID', `${path}:${lineNo}: the line is longer than ${maxBytes} bytes (the limit of one record, maxRecordBytes / TRAIN_LIMITS.maxRecordBytes). Split the conversation, or raise the limit for trusted data.`);
+        }
+        parts.push(chunk.subarray(from, end));
+        size += end - from;
+        if (nl === -1) break;
+        yield take();
+        from = nl + 1;
+      }
+    }
+    if (size > 0) yield take();
+  } finally {
+    input.destroy(); // also when the caller stops early or a line is bad
   }
 }
 
@@ -96,7 +143,7 @@ function parseJsonLine(text: string, where: string): unknown {
  *   validateSftRecord({ prompt: 'a', response: 'b' }, 'x')   // → { prompt: 'a', response: 'b', source: 'x' }
  *   validateSftRecord({ prompt: 'a' }, 'x')                  // throws DATA_INVALID: x: field "response" …
  */
-export function validateSftRecord(value: unknown, where: string): SftRecord {
+export function validateSftRecord(value: unknown, where: string, opts: Pick<SftReadOptions, 'maxMessages'> = {}): SftRecord {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw invalid(where, 'the line', `must be a JSON object, got ${kind(value)}`);
   }
@@ -104,7 +151,7 @@ export function validateSftRecord(value: unknown, where: string): SftRecord {
   const hasMessages = 'messages' in r;
   const hasPrompt = 'prompt' in r || 'response' in r;
   if (hasMessages && hasPrompt) throw invalid(where, 'messages', 'cannot be combined with "prompt"/"response"; use one form per line');
-  if (hasMessages) return { messages: validateMessages(r.messages, where), source: where };
+  if (hasMessages) return { messages: validateMessages(r.messages, where, opts.maxMessages ?? TRAIN_LIMITS.maxMessages), source: where };
   if (!hasPrompt) throw invalid(where, 'prompt', 'is missing; a line needs "prompt" and "response", or "messages"');
   for (const key of ['prompt', 'response']) {
     if (typeof r[key] !== 'string') throw invalid(where, key, `must be a string, got ${kind(r[key])}`);
@@ -112,8 +159,9 @@ export function validateSftRecord(value: unknown, where: string): SftRecord {
   return { prompt: r.prompt as string, response: r.response as string, source: where };
 }
 
-function validateMessages(value: unknown, where: string): ChatMessage[] {
+function validateMessages(value: unknown, where: string, maxMessages: number): ChatMessage[] {
   if (!Array.isArray(value) || value.length === 0) throw invalid(where, 'messages', `must be a non-empty array, got ${kind(value)}`);
+  if (value.length > maxMessages) throw invalid(where, 'messages', `has ${value.length} messages, more than the limit of ${maxMessages} per record (maxMessages / TRAIN_LIMITS.maxMessages); split the conversation`);
   const messages = value.map((m, i) => validateMessage(m, `messages[${i}]`, where));
   if (!messages.some((m) => m.role === 'assistant')) {
     throw invalid(where, 'messages', 'has no message with role "assistant", so there is nothing to learn; add the assistant reply');
@@ -159,8 +207,15 @@ export interface TokenizeOptions {
   addEos?: boolean;
   /** Text of the end-of-sequence token for addEos (e.g. '<|endoftext|>'). Default: `template.context.eos_token`. */
   eosToken?: string;
-  /** Special tokens whose text becomes their id (default 'all': the template's markers, but also any in the content). */
+  /** Special tokens of the template's markup whose text becomes their id (default 'all'). */
   allowedSpecial?: 'all' | Iterable<string>;
+  /**
+   * Message content is untrusted text: by default it is encoded as plain text, so `<|im_end|>` typed
+   * in a message is characters, not the control token (as `encodeChat` does at inference), and only
+   * the template's markup produces special tokens. true: content is encoded with `allowedSpecial`
+   * too, for datasets that really carry control tokens in their messages. Default false.
+   */
+  allowSpecialInContent?: boolean;
 }
 
 /**
@@ -189,10 +244,11 @@ export function tokenizeExample(
   const messages = toMessages(record);
   const ids: number[] = [];
   const labels: number[] = [];
-  for (const run of labelRuns(template, messages, record)) {
-    const piece = encode(tokenizer, run.text, opts, record);
+  for (const run of labelRuns(template, messages, record, opts.allowSpecialInContent === true)) {
+    const piece = encode(tokenizer, run.text, run.content && !opts.allowSpecialInContent ? 'none' : (opts.allowedSpecial ?? 'all'), record);
     const train = trainOn === 'all' || run.train;
     for (const id of piece) ids.push(id), labels.push(train ? id : IGNORE_INDEX);
+    if (ids.length >= (opts.maxLength ?? Infinity)) break; // the rest would be cut: not worth encoding
   }
   if (opts.addEos) appendEos(ids, labels, tokenizer, template, opts, record, trainOn === 'all' || messages.at(-1)?.role === 'assistant');
   const keep = Math.min(ids.length, opts.maxLength ?? Infinity);
@@ -200,20 +256,58 @@ export function tokenizeExample(
   return out.labels.slice(1).some((l) => l !== IGNORE_INDEX) ? out : null;
 }
 
-/** Segments merged into maximal runs with the same `train` flag; a template error names the record. */
-function labelRuns(template: ChatTemplate, messages: ChatMessage[], record: SftRecord): Array<{ text: string; train: boolean }> {
+/** A stretch of the render encoded in one go: labelled alike, and all template markup or all message content. */
+interface Run {
+  text: string;
+  train: boolean;
+  content: boolean;
+}
+
+/**
+ * The render cut into maximal runs with the same `train` flag and, unless `contentAsMarkup`, the same
+ * origin (template markup or message content, from @llm/tokenizer-bpe's renderChatSegments, as
+ * encodeChat cuts it at inference). Both cuts are of the same text (the full render), so their
+ * boundaries interleave exactly; a template error names the record.
+ */
+function labelRuns(template: ChatTemplate, messages: ChatMessage[], record: SftRecord, contentAsMarkup: boolean): Run[] {
   let segments: Segment[];
+  let origin: ChatSegment[] | null = null;
   try {
     segments = renderSegments(template, messages);
+    if (!contentAsMarkup) origin = renderChatSegments(messages, { template });
   } catch (e) {
-    if (e instanceof TokenizerError) throw new TrainError('TEMPLATE_INVALID', `${sourceOf(record)}: ${e.message}`, { cause: e });
+    if (e instanceof TokenizerError) {
+      const hint = e.code === 'UNSUPPORTED' ? ' Message content is encoded as plain text, which needs it located in the render; for trusted data, allowSpecialInContent (llm-train sft --allow-special-tokens-in-data) encodes the render whole.' : '';
+      throw new TrainError('TEMPLATE_INVALID', `${sourceOf(record)}: ${e.message}${hint}`, { cause: e });
+    }
     throw e;
   }
-  const runs: Array<{ text: string; train: boolean }> = [];
-  for (const s of segments) {
+  // [end offset, content?] of each origin piece, over the same full render
+  const cuts: Array<[number, boolean]> = [];
+  let at = 0;
+  for (const o of origin ?? []) cuts.push([(at += o.text.length), o.source === 'content']);
+  const total = segments.reduce((n, x) => n + x.text.length, 0);
+  if (origin && at !== total) {
+    throw new TrainError('TEMPLATE_INVALID', `${sourceOf(record)}: ${template.name}: the render is not the same twice (${at} vs ${total} characters), so message content cannot be located; use a deterministic template.`);
+  }
+  const runs: Run[] = [];
+  const add = (text: string, train: boolean, content: boolean) => {
+    if (text.length === 0) return;
     const last = runs.at(-1);
-    if (last && last.train === s.train) last.text += s.text;
-    else runs.push({ text: s.text, train: s.train });
+    if (last && last.train === train && last.content === content) last.text += text;
+    else runs.push({ text, train, content });
+  };
+  let pos = 0;
+  let k = 0;
+  for (const seg of segments) {
+    let from = 0;
+    while (from < seg.text.length) {
+      while (k < cuts.length && cuts[k]![0] <= pos) k++;
+      const stop = k < cuts.length ? Math.min(seg.text.length, cuts[k]![0] - pos + from) : seg.text.length;
+      add(seg.text.slice(from, stop), seg.train, k < cuts.length && cuts[k]![1]);
+      pos += stop - from;
+      from = stop;
+    }
   }
   return runs;
 }
@@ -229,10 +323,12 @@ function checkOptions(opts: TokenizeOptions, record: SftRecord): 'assistant' | '
   return trainOn;
 }
 
-function encode(tokenizer: Tokenizer, text: string, opts: TokenizeOptions, record: SftRecord): number[] {
+/** `text` as ids: 'none' = plain text (every special token's text as characters), else with those specials allowed. */
+function encode(tokenizer: Tokenizer, text: string, allowedSpecial: 'none' | 'all' | Iterable<string>, record: SftRecord): number[] {
   try {
-    return tokenizer.encode(text, { allowedSpecial: opts.allowedSpecial ?? 'all' });
+    return allowedSpecial === 'none' ? tokenizer.encodeOrdinary(text) : tokenizer.encode(text, { allowedSpecial });
   } catch (e) {
+    if (e instanceof TrainError) throw e;
     throw new TrainError(
       'DATA_INVALID',
       `${sourceOf(record)}: cannot tokenize ${JSON.stringify(text.slice(0, 60))}: ${(e as Error).message}. ` +

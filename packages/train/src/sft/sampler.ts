@@ -51,9 +51,28 @@ export class SftSampler implements BatchSource {
 
   setState(state: unknown): void {
     const s = state as { epoch?: unknown; index?: unknown } | null;
-    if (!s || !Number.isInteger(s.epoch) || !Number.isInteger(s.index)) throw new TrainError('CHECKPOINT_INVALID', `SFT sampler state must be { epoch, index }, got ${JSON.stringify(state)}.`);
-    this.epoch = s.epoch as number;
-    this.index = s.index as number;
-    this.batches = this.plan(this.epoch);
+    const ok = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+    if (!s || typeof s !== 'object' || !ok(s.epoch) || !ok(s.index)) throw new TrainError('CHECKPOINT_INVALID', `SFT sampler state must be { epoch, index } (integers ≥ 0), got ${JSON.stringify(state)?.slice(0, 200)}.`);
+    const batches = this.plan(s.epoch);
+    if (s.index > batches.length) throw new TrainError('CHECKPOINT_INVALID', `SFT sampler state: index ${s.index} is beyond the ${batches.length} batches of an epoch (other data than the checkpoint's?).`);
+    this.epoch = s.epoch;
+    this.index = s.index;
+    this.batches = batches;
+  }
+
+  /** How many examples and tokens, and a hash of every id and label: other data gives another fingerprint. */
+  fingerprint(): Record<string, unknown> {
+    let h = 0x811c9dc5; // FNV-1a over ids and labels, example by example
+    let tokens = 0;
+    const mix = (x: number) => {
+      h = Math.imul(h ^ (x & 0xffff), 0x01000193);
+      h = Math.imul(h ^ ((x >>> 16) & 0xffff), 0x01000193);
+    };
+    for (const e of this.examples) {
+      mix(e.ids.length);
+      for (let i = 0; i < e.ids.length; i++) mix(e.ids[i]!), mix(e.labels[i]! + 1000);
+      tokens += e.ids.length;
+    }
+    return { kind: 'sft', examples: this.examples.length, tokens, hash: (h >>> 0).toString(16) };
   }
 }
