@@ -42,6 +42,13 @@ export interface AwqModelOptions {
   maxRows?: number;
   /** Linears (HF names) to leave in float. */
   skip?: readonly string[];
+  /**
+   * A group whose 1/s cannot be folded into a norm (attention out, MLP down, partly skipped
+   * groups): 'input-scale' (default) keeps s as the module's explicit input scale; 'rtn' quantizes
+   * it round-to-nearest (s = 1) instead, so the model holds no input scale and saves in the GPTQ
+   * layout (saveGptqCheckpoint).
+   */
+  unfoldable?: 'input-scale' | 'rtn';
   onProgress?: (p: { names: string[]; alpha: number; loss: number; rtnLoss: number }) => void;
 }
 
@@ -52,6 +59,8 @@ export interface AwqGroupResult {
   loss: number;
   rtnLoss: number;
   folded: string | null;
+  /** True when the group was quantized round-to-nearest (s = 1) because 1/s could not be folded (unfoldable: 'rtn'). */
+  rtn?: boolean;
 }
 
 export interface AwqReport {
@@ -123,11 +132,14 @@ export function awqQuantizeModel(model: TransformerLM, opts: AwqModelOptions): A
         v.assign(tf.tidy(() => v.div(tf.tensor1d(best.s))));
       }
     }
+    const rtn = !fold && opts.unfoldable === 'rtn';
     for (const l of lin) {
-      const q = awqQuantizeScaled(l.W, l.m.outFeatures, inF, best.s, gs);
-      model.replaceModule(l.name, new GptqLinear(packGptq(q), l.bias, fold ? null : best.s));
+      const q = rtn ? int4Groups(l.W, l.m.outFeatures, inF, gs) : awqQuantizeScaled(l.W, l.m.outFeatures, inF, best.s, gs);
+      model.replaceModule(l.name, new GptqLinear(packGptq(q), l.bias, fold || rtn ? null : best.s));
     }
-    const r: AwqGroupResult = { names, alpha: best.alpha, loss: best.loss, rtnLoss, folded: fold };
+    const r: AwqGroupResult = rtn
+      ? { names, alpha: 0, loss: rtnLoss, rtnLoss, folded: null, rtn: true }
+      : { names, alpha: best.alpha, loss: best.loss, rtnLoss, folded: fold };
     results.push(r);
     opts.onProgress?.({ names, alpha: r.alpha, loss: r.loss, rtnLoss });
   }

@@ -121,11 +121,14 @@ export async function saveQuantizedModel(model: TransformerLM, dir: string, opts
   await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt', 'llm_ts.quant': String((qc.llm_ts as { scheme: string }).scheme) });
   const json = { ...toHfConfig(model.config), quantization_config: qc };
   await writeFileAtomic(join(dir, 'config.json'), new TextEncoder().encode(JSON.stringify(json, null, 2) + '\n'));
-  if (opts.copyFrom) {
-    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json']) {
-      const src = join(opts.copyFrom, f);
-      if ((await stat(src).catch(() => null))?.isFile()) await writeFileAtomic(join(dir, f), await readFile(src));
-    }
+  if (opts.copyFrom) await copyCheckpointExtras(opts.copyFrom, dir);
+}
+
+/** Copy tokenizer.json / tokenizer_config.json / generation_config.json from `from` to `dir` when present (atomic per file). */
+export async function copyCheckpointExtras(from: string, dir: string): Promise<void> {
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json']) {
+    const src = join(from, f);
+    if ((await stat(src).catch(() => null))?.isFile()) await writeFileAtomic(join(dir, f), await readFile(src));
   }
 }
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { tf, readSafetensors, writeSafetensors, writeFileAtomic, parseUntrustedJson, rawToFloat32, type RawTensor, type TensorInput } from '@llm/tensor-gpu';
 import { TransformerLM, checkpointShapes, fromHfConfig, toHfConfig } from '@llm/transformer';
 import { QuantError } from '../errors.js';
+import { copyCheckpointExtras, type SaveQuantizedOptions } from '../checkpoint/quantized-checkpoint.js';
 import { GptqLinear } from './module.js';
 import type { GptqQuantizationConfig } from './model.js';
 import type { PackedGptq } from './pack.js';
@@ -20,8 +21,7 @@ import type { PackedGptq } from './pack.js';
 const raw = (dtype: RawTensor['dtype'], shape: number[], a: ArrayBufferView): RawTensor => ({ dtype, shape, data: new Uint8Array(a.buffer, a.byteOffset, a.byteLength) });
 
 /** Write config.json and model.safetensors of a model whose linears are (partly) GptqLinear. */
-export async function saveGptqCheckpoint(model: TransformerLM, dir: string, quantizationConfig: GptqQuantizationConfig): Promise<void> {
-  await mkdir(dir, { recursive: true });
+export async function saveGptqCheckpoint(model: TransformerLM, dir: string, quantizationConfig: GptqQuantizationConfig, opts: SaveQuantizedOptions = {}): Promise<void> {
   const tensors = new Map<string, TensorInput>();
   const quantized = new Set<string>();
   for (const name of model.linearNames()) {
@@ -37,10 +37,12 @@ export async function saveGptqCheckpoint(model: TransformerLM, dir: string, quan
     if (m.bias) tensors.set(`${name}.bias`, raw('F32', [p.outFeatures], m.bias));
     quantized.add(name);
   }
+  await mkdir(dir, { recursive: true });
   for (const [name, v] of model.namedParameters()) tensors.set(name, v);
   const hf = { ...(toHfConfig(model.config) as Record<string, unknown>), quantization_config: quantizationConfig };
   await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   await writeFileAtomic(join(dir, "config.json"), new TextEncoder().encode(`${JSON.stringify(hf, null, 2)}\n`));
+  if (opts.copyFrom) await copyCheckpointExtras(opts.copyFrom, dir);
 }
 
 /** Load a GPTQ checkpoint (ours, or AutoGPTQ v1 with desc_act either way) into a TransformerLM with GptqLinear modules. */
