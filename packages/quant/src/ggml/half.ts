@@ -44,3 +44,33 @@ export function nearestInt(x: number): number {
 export function roundf(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
 }
+
+/**
+ * Stores `x` as fp16 at out[at], little-endian (every block's d / m / dmin field).
+ *
+ *   writeHalf(out, 0, 1.5)   // out[0] = 0x00, out[1] = 0x3e
+ */
+export function writeHalf(out: Uint8Array, at: number, x: number): void {
+  const h = halfBits(x);
+  out[at] = h & 0xff;
+  out[at + 1] = h >>> 8;
+}
+
+/**
+ * The value of largest magnitude among x[start, start + n) — the first one on ties, sign kept —
+ * as ggml's Q4_0 / Q5_0 reference quantizers pick it.
+ *
+ *   signedAbsMax(Float32Array.of(1, -3, 3), 0, 3)   // -3
+ */
+export function signedAbsMax(x: Float32Array, start: number, n: number): number {
+  let amax = 0;
+  let max = 0;
+  for (let j = start; j < start + n; j++) {
+    const v = x[j] as number;
+    if (amax < Math.abs(v)) {
+      amax = Math.abs(v);
+      max = v;
+    }
+  }
+  return max;
+}

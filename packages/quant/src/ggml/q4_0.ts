@@ -11,7 +11,7 @@
  * rest 0 → max = -8, d = 1 (00 3c), q[0] = trunc(-8 + 8.5) = 0, q[16] = trunc(4 + 8.5) = 12,
  * others 8: qs[0] = 0x00 | 0xc0 = 0xc0, qs[1..15] = 0x88.
  */
-import { f32, halfBits, halfValue } from './half.js';
+import { f32, halfValue, signedAbsMax, writeHalf } from './half.js';
 
 export const QK4_0 = 32;
 export const Q4_0_BYTES = 18;
@@ -22,20 +22,9 @@ export function quantizeQ4_0(x: Float32Array): Uint8Array {
   for (let i = 0; i < nb; i++) {
     const xb = i * QK4_0;
     const ob = i * Q4_0_BYTES;
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < QK4_0; j++) {
-      const v = x[xb + j] as number;
-      if (amax < Math.abs(v)) {
-        amax = Math.abs(v);
-        max = v;
-      }
-    }
-    const d = f32(max / -8);
+    const d = f32(signedAbsMax(x, xb, QK4_0) / -8);
     const id = d !== 0 ? f32(1 / d) : 0;
-    const h = halfBits(d);
-    out[ob] = h & 0xff;
-    out[ob + 1] = h >>> 8;
+    writeHalf(out, ob, d);
     for (let j = 0; j < QK4_0 / 2; j++) {
       const x0 = f32((x[xb + j] as number) * id);
       const x1 = f32((x[xb + 16 + j] as number) * id);

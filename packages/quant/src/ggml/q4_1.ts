@@ -11,7 +11,7 @@
  * Follows ggml's `quantize_row_q4_1_ref` / `dequantize_row_q4_1`. Example: x[j] = j for j < 16,
  * x[16..31] = 15 → min 0, max 15, d = 1 (00 3c), m = 0 (00 00), qs[j] = j | 15 << 4 = 0xf0 + j.
  */
-import { f32, halfBits, halfValue } from './half.js';
+import { f32, halfValue, writeHalf } from './half.js';
 
 export const QK4_1 = 32;
 export const Q4_1_BYTES = 20;
@@ -32,12 +32,8 @@ export function quantizeQ4_1(x: Float32Array): Uint8Array {
     }
     const d = f32(f32(max - min) / 15);
     const id = d !== 0 ? f32(1 / d) : 0;
-    const hd = halfBits(d);
-    const hm = halfBits(min);
-    out[ob] = hd & 0xff;
-    out[ob + 1] = hd >>> 8;
-    out[ob + 2] = hm & 0xff;
-    out[ob + 3] = hm >>> 8;
+    writeHalf(out, ob, d);
+    writeHalf(out, ob + 2, min);
     for (let j = 0; j < QK4_1 / 2; j++) {
       const x0 = f32(f32((x[xb + j] as number) - min) * id);
       const x1 = f32(f32((x[xb + 16 + j] as number) - min) * id);

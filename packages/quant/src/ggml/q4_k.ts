@@ -18,7 +18,7 @@
  * make_qkx2_quants(32, 15, rmin -1, rdelta 0.1, nstep 20), then 6-bit scales relative to the
  * largest, then levels recomputed against the stored (fp16 · 6-bit) scale and min.
  */
-import { f32, halfBits, halfValue, nearestInt } from './half.js';
+import { f32, halfValue, nearestInt, roundToHalf, writeHalf } from './half.js';
 import { makeQkx2Quants } from './kquant-fit.js';
 import { QK_K } from './types.js';
 
@@ -76,14 +76,10 @@ export function quantizeQ4_K(x: Float32Array): Uint8Array {
         sc[j] = sc[j]! | ((lm >> 4) << 6);
       }
     }
-    const hd = halfBits(f32(maxScale / 63));
-    const hm = halfBits(f32(maxMin / 63));
-    out[ob] = hd & 0xff;
-    out[ob + 1] = hd >>> 8;
-    out[ob + 2] = hm & 0xff;
-    out[ob + 3] = hm >>> 8;
-    const dAll = halfValue(hd);
-    const mAll = halfValue(hm);
+    writeHalf(out, ob, f32(maxScale / 63));
+    writeHalf(out, ob + 2, f32(maxMin / 63));
+    const dAll = roundToHalf(f32(maxScale / 63));
+    const mAll = roundToHalf(f32(maxMin / 63));
     for (let j = 0; j < 8; j++) {
       const [s, m] = scaleMinK4(j, sc, 0);
       const d = f32(dAll * s);

@@ -13,7 +13,7 @@
  * Follows `quantize_row_q5_0_ref` / `dequantize_row_q5_0`. Example: x[0] = -16, rest 0 → d = 1,
  * q[0] = 0, others 16: qh = 0xfffffffe, qs[0] = 0x00, qs[1..15] = 0x00 (16 & 15 = 0).
  */
-import { f32, halfBits, halfValue } from './half.js';
+import { f32, halfValue, signedAbsMax, writeHalf } from './half.js';
 
 export const QK5_0 = 32;
 export const Q5_0_BYTES = 22;
@@ -24,20 +24,9 @@ export function quantizeQ5_0(x: Float32Array): Uint8Array {
   for (let i = 0; i < nb; i++) {
     const xb = i * QK5_0;
     const ob = i * Q5_0_BYTES;
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < QK5_0; j++) {
-      const v = x[xb + j] as number;
-      if (amax < Math.abs(v)) {
-        amax = Math.abs(v);
-        max = v;
-      }
-    }
-    const d = f32(max / -16);
+    const d = f32(signedAbsMax(x, xb, QK5_0) / -16);
     const id = d !== 0 ? f32(1 / d) : 0;
-    const h = halfBits(d);
-    out[ob] = h & 0xff;
-    out[ob + 1] = h >>> 8;
+    writeHalf(out, ob, d);
     let qh = 0;
     for (let j = 0; j < 16; j++) {
       const q0 = Math.min(31, Math.trunc(f32(f32((x[xb + j] as number) * id) + 16.5)));

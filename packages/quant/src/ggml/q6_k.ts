@@ -20,7 +20,7 @@
  * scales quantized to int8 against the one of largest magnitude (iscale = -128 / max_scale),
  * then levels recomputed against the stored scales.
  */
-import { f32, halfBits, halfValue, nearestInt } from './half.js';
+import { f32, halfValue, nearestInt, roundToHalf, writeHalf } from './half.js';
 import { GROUP_MAX_EPS, makeQxQuantsRmse1 } from './kquant-fit.js';
 import { QK_K } from './types.js';
 
@@ -46,10 +46,8 @@ export function quantizeQ6_K(x: Float32Array): Uint8Array {
     }
     if (maxAbsScale < GROUP_MAX_EPS) continue; // the block stays all zero bytes (d = +0)
     const iscale = f32(-128 / maxScale);
-    const hd = halfBits(f32(1 / iscale));
-    out[ob + 208] = hd & 0xff;
-    out[ob + 209] = hd >>> 8;
-    const dAll = halfValue(hd);
+    writeHalf(out, ob + 208, f32(1 / iscale));
+    const dAll = roundToHalf(f32(1 / iscale));
     for (let ib = 0; ib < 16; ib++) {
       const s = Math.min(127, nearestInt(f32(iscale * scales[ib]!)));
       out[ob + 192 + ib] = s & 0xff;

@@ -10,7 +10,7 @@
  * float32 arithmetic throughout. Example: x = [127, -63.5, 0, …0] → amax 127, d = 1 (fp16 0x3c00),
  * qs = [127, -64, 0, …] (−63.5 rounds away from zero), so the block starts 00 3c 7f c0 00.
  */
-import { f32, halfBits, halfValue, roundf } from './half.js';
+import { f32, halfValue, roundf, writeHalf } from './half.js';
 
 export const QK8_0 = 32;
 export const Q8_0_BYTES = 34;
@@ -28,9 +28,7 @@ export function quantizeQ8_0(x: Float32Array): Uint8Array {
     }
     const d = f32(amax / 127);
     const id = d !== 0 ? f32(1 / d) : 0;
-    const h = halfBits(d);
-    out[ob] = h & 0xff;
-    out[ob + 1] = h >>> 8;
+    writeHalf(out, ob, d);
     for (let j = 0; j < QK8_0; j++) out[ob + 2 + j] = roundf(f32((x[xb + j] as number) * id)) & 0xff;
   }
   return out;
