@@ -12,11 +12,14 @@
 //
 //   node benchmarks/quant/quality.mjs           ≈ 4 min of training, 4096 held-out tokens (≈ 10 min in all)
 //   node benchmarks/quant/quality.mjs --quick   ≈ 1 min of training, 1024 held-out tokens
-//   options: --train-seconds N, --tokens N, --calib N (calibration sequences of 64 tokens, default 64 / 32 quick)
+//   options: --train-seconds N, --iters N (a fixed number of iterations instead of a time budget: the
+//            same model on any machine and under any load), --tokens N, --calib N (calibration
+//            sequences of 64 tokens, default 64 / 32 quick), --save-model DIR (keep the trained fp32
+//            checkpoint), --model DIR (score a checkpoint saved by --save-model instead of training)
 //
 // Without ../shared/data/tinyshakespeare.txt the model is trained on a seeded synthetic text
 // (apps/trainer is private and not importable from here); the JSON says which.
-import { mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
@@ -32,6 +35,10 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
 const trainSeconds = opt('--train-seconds', quick ? 60 : 240);
+const fixedIters = opt('--iters', 0);
+const sopt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : null);
+const saveModelDir = sopt('--save-model');
+const modelDir = sopt('--model');
 const heldTokens = opt('--tokens', quick ? 1024 : 4096);
 const calibSamples = opt('--calib', quick ? 32 : 64);
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -71,38 +78,56 @@ const held = { shard, start: val.start, end: Math.min(val.end, val.start + heldT
 
 // ---- train ------------------------------------------------------------------------------------
 const MODEL = { family: 'gpt2', vocabSize: tok.tokenizer.vocabSize, nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, bias: false, dropout: 0, activation: 'gelu_tanh', seed: 1337 };
-const estIters = Math.max(50, Math.round(trainSeconds / 0.4));
+const estIters = fixedIters > 0 ? fixedIters : Math.max(50, Math.round(trainSeconds / 0.4));
 const CONFIG = { lr: 1e-3, minLr: 1e-4, warmupIters: Math.min(100, Math.round(estIters / 10)), lrDecayIters: estIters, weightDecay: 0.1, decayRule: 'all-2d', beta1: 0.9, beta2: 0.99, gradClip: 1 };
-const model0 = new TransformerLM(MODEL);
-console.log(`model: ${summarize(model0)} · ${vocab} vocabulary (${MODEL.vocabSize}) · ${dataName}`);
-console.log(`training ${trainSeconds} s (cosine schedule sized for ≈ ${estIters} iterations, batch 12 × 64)…`);
-const ac = new AbortController();
-const timer = setTimeout(() => ac.abort(), trainSeconds * 1000);
 let lastStep = 0;
-const tTrain = performance.now();
-const res = await train(
-  model0,
-  {
-    train: new WindowSampler(trainRange, { batchSize: 12, blockSize: 64, seed: 1337 }),
-    val: new WindowSampler(val, { batchSize: 12, blockSize: 64, seed: 1338 }),
-    trainEval: new WindowSampler(trainRange, { batchSize: 12, blockSize: 64, seed: 1339 }),
-  },
-  { ...CONFIG, maxIters: 1_000_000, evalInterval: 0, evalTrain: false, evalIters: 1 },
-  {
-    signal: ac.signal,
-    onStep: (s) => {
-      lastStep = s.step;
-      if (s.step % 100 === 0) console.log(`  step ${s.step}: loss ${s.loss?.toFixed?.(4) ?? s.loss} · ${elapsed()}`);
+let trainWall = 0;
+let stoppedBy = 'loaded';
+let ckpt = join(work, 'fp32');
+if (modelDir) {
+  // A checkpoint kept by an earlier --save-model run (its training facts next to it).
+  ckpt = modelDir;
+  const facts = JSON.parse(readFileSync(join(modelDir, 'quality-train.json'), 'utf8'));
+  ({ lastStep, trainWall, stoppedBy } = facts);
+  console.log(`model: ${modelDir} (trained ${lastStep} iterations in ${trainWall.toFixed(0)} s by an earlier run)`);
+} else {
+  const model0 = new TransformerLM(MODEL);
+  console.log(`model: ${summarize(model0)} · ${vocab} vocabulary (${MODEL.vocabSize}) · ${dataName}`);
+  console.log(fixedIters > 0 ? `training ${fixedIters} iterations (cosine schedule, batch 12 × 64)…` : `training ${trainSeconds} s (cosine schedule sized for ≈ ${estIters} iterations, batch 12 × 64)…`);
+  const ac = new AbortController();
+  const timer = fixedIters > 0 ? null : setTimeout(() => ac.abort(), trainSeconds * 1000);
+  const tTrain = performance.now();
+  const res = await train(
+    model0,
+    {
+      train: new WindowSampler(trainRange, { batchSize: 12, blockSize: 64, seed: 1337 }),
+      val: new WindowSampler(val, { batchSize: 12, blockSize: 64, seed: 1338 }),
+      trainEval: new WindowSampler(trainRange, { batchSize: 12, blockSize: 64, seed: 1339 }),
     },
-  },
-);
-clearTimeout(timer);
-const trainWall = (performance.now() - tTrain) / 1000;
-console.log(`trained ${lastStep} iterations in ${trainWall.toFixed(0)} s (${res.stoppedBy})`);
-const linearParams = model0.linearNames().filter((n) => !/lm_head/.test(n)).reduce((a, n) => a + model0.getModule(n).inFeatures * model0.getModule(n).outFeatures, 0);
-const ckpt = join(work, 'fp32');
-await model0.save(ckpt);
-model0.dispose();
+    { ...CONFIG, maxIters: fixedIters > 0 ? fixedIters : 1_000_000, evalInterval: 0, evalTrain: false, evalIters: 1 },
+    {
+      signal: ac.signal,
+      onStep: (s) => {
+        lastStep = s.step;
+        if (s.step % 100 === 0) console.log(`  step ${s.step}: loss ${s.loss?.toFixed?.(4) ?? s.loss} · ${elapsed()}`);
+      },
+    },
+  );
+  if (timer) clearTimeout(timer);
+  trainWall = (performance.now() - tTrain) / 1000;
+  stoppedBy = res.stoppedBy;
+  console.log(`trained ${lastStep} iterations in ${trainWall.toFixed(0)} s (${stoppedBy})`);
+  if (saveModelDir) ckpt = saveModelDir;
+  await model0.save(ckpt);
+  writeFileSync(join(ckpt, 'quality-train.json'), JSON.stringify({ lastStep, trainWall, stoppedBy, data: dataName }) + '\n');
+  model0.dispose();
+}
+const linearParams = await (async () => {
+  const m = await loadModel(ckpt);
+  const n = m.linearNames().filter((x) => !/lm_head/.test(x)).reduce((a, x) => a + m.getModule(x).inFeatures * m.getModule(x).outFeatures, 0);
+  m.dispose();
+  return n;
+})();
 
 // ---- our quantizers ---------------------------------------------------------------------------
 /** Bytes/param over the block linears (lm_head, tied to the embedding, stays float and is not counted). */
@@ -263,7 +288,7 @@ writeFileSync(
       date: new Date().toISOString(),
       mode: quick ? 'quick' : 'full',
       data: dataName,
-      model: { ...MODEL, iterations: lastStep, trainSeconds: trainWall, stoppedBy: res.stoppedBy },
+      model: { ...MODEL, iterations: lastStep, trainSeconds: trainWall, stoppedBy },
       heldOutTokens: rows[0].tokens,
       calibration: { samples: calibSamples, seqLen: 64, source: 'random windows of the train split' },
       ggufTokenizer,

@@ -46,6 +46,15 @@ export class KVCache {
     return Array.from({ length: this.batch }, (_, b) => this.mask.slice(b * this.maxLen, b * this.maxLen + this.length));
   }
 
+  /**
+   * Layer `layer`'s stored keys and values [B, K, length, D] (null before the first forward). The
+   * cache owns them: read, clone to keep, never dispose.
+   */
+  layer(layer: number): { keys: tf.Tensor | null; values: tf.Tensor | null } {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.nLayer) throw new TransformerError('INVALID_ARGUMENT', `KVCache.layer: layer must be an integer in [0, ${this.nLayer}), got ${layer}.`);
+    return { keys: this.keys[layer] ?? null, values: this.values[layer] ?? null };
+  }
+
   /** @internal Called by the model before a forward of T new positions. */
   begin(T: number): void {
     if (this.length + T > this.maxLen) {

@@ -12,6 +12,7 @@ export {
   type AttentionMaskInput,
 } from './model.js';
 export { KVCache } from './cache.js';
+export type { PastKeyValues, PrefixOptions } from './prefix.js';
 export { Linear, type LinearModule, type LinearOptions, type WeightLayout } from './modules/linear.js';
 export { modelLayout, checkpointShapes, type ModelLayout, type LinearSpec, type ParamSpec } from './layout.js';
 export { loadModel, readCheckpoint, checkpointFile, type Checkpoint, type LoadOptions } from './checkpoint.js';

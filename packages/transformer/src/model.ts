@@ -24,13 +24,14 @@ import type { ForwardContext, Parts } from './modules/context.js';
 import { Rng, hashSeed } from '@llm/tensor-gpu';
 import { randn, dropoutMask } from './random.js';
 import { embedIds, readIds, readMask } from './inputs.js';
+import { readPrefix, withPrefixMask, dropPrefix, broadcastRows, type Prefix, type PrefixOptions } from './prefix.js';
 import { saveModel, type SaveOptions } from './save.js';
 import type { ModelGenerationConfig } from './generation-config.js';
 
 /** Mask as a tensor [B, W] or rows of 0/1; W = T (new tokens) or S + T (cached and new, HF style). */
 export type AttentionMaskInput = tf.Tensor | ArrayLike<ArrayLike<number>>;
 
-export interface ForwardOptions {
+export interface ForwardOptions extends PrefixOptions {
   /** Append to (and attend over) this cache. */
   cache?: KVCache;
   /** 1 for real tokens, 0 for padding (e.g. left-padded prompts). Default: all real. */
@@ -243,13 +244,15 @@ export class TransformerLM implements CausalLM, Parts {
     if (cache && cache.nLayer !== cfg.nLayer) throw new TransformerError('INVALID_ARGUMENT', `forward: the cache was made for ${cache.nLayer} layers, the model has ${cfg.nLayer}.`);
     const keep = opts.logitsToKeep ?? T;
     if (!Number.isInteger(keep) || keep < 1 || keep > T) throw new TransformerError('INVALID_ARGUMENT', `forward: logitsToKeep must be an integer in [1, ${T}], got ${keep}.`);
-    const tokenMask = readMask(opts.attentionMask, B, T, cache);
-    const positions = this.positionIds(tokenMask, B, T, cache);
-    if (cfg.family === 'llama') this.ropeRows(positions.reduce((a, b) => Math.max(a, b), 0) + 1);
-    cache?.begin(T);
+    const prefix = readPrefix(opts, B, cfg, cache);
+    // Positions P + T: the prefix's P in front of every row (1 in the mask), then the ids'.
+    const fullMask = withPrefixMask(readMask(opts.attentionMask, B, T, cache), B, T, prefix.P);
+    const allPositions = this.positionIds(fullMask, B, prefix.P + T, cache);
+    if (cfg.family === 'llama') this.ropeRows(allPositions.reduce((a, b) => Math.max(a, b), 0) + 1);
+    cache?.begin(prefix.P + T);
     try {
-      const out = tf.tidy(() => this.runTidy(ids, tokenMask, positions, keep, opts) as unknown as tf.TensorContainer) as unknown as ModelOutput;
-      cache?.commit(tokenMask);
+      const out = tf.tidy(() => this.runTidy(ids, fullMask, allPositions, prefix, keep, opts) as unknown as tf.TensorContainer) as unknown as ModelOutput;
+      cache?.commit(fullMask);
       return out;
     } catch (e) {
       cache?.rollback();
@@ -257,9 +260,18 @@ export class TransformerLM implements CausalLM, Parts {
     }
   }
 
-  private runTidy(ids: tf.Tensor, tokenMask: Uint8Array, positions: Int32Array, keep: number, opts: RunOptions): ModelOutput {
+  /**
+   * fullMask / allPositions cover P + T positions per row. Queries are all of them when the prefix
+   * is input vectors, the ids' T when it is past keys/values (or there is none).
+   */
+  private runTidy(ids: tf.Tensor, fullMask: Uint8Array, allPositions: Int32Array, prefix: Prefix, keep: number, opts: RunOptions): ModelOutput {
     const cfg = this.config;
-    const [B, T] = ids.shape as [number, number];
+    const [B, Tids] = ids.shape as [number, number];
+    const P = prefix.P;
+    const T = prefix.kind === 'embeds' ? P + Tids : Tids; // query positions
+    const queries = prefix.kind === 'past' ? (m: Uint8Array) => dropPrefix(m, B, Tids, P) : (m: Uint8Array) => m;
+    const tokenMask = queries(fullMask);
+    const positions = prefix.kind === 'past' ? dropPrefix(allPositions, B, Tids, P) : allPositions;
     const N = B * T;
     const C = cfg.nEmbd;
     const cache = opts.cache ?? null;
@@ -271,13 +283,15 @@ export class TransformerLM implements CausalLM, Parts {
       training,
       dropout: (x, p) => (training && p > 0 ? x.mul(tf.tensor(dropoutMask(x.size, p, this.dropoutRng), x.shape)) : x),
       rope: this.rope ? { cos: tf.gather(this.rope.cos, pos).expandDims(1), sin: tf.gather(this.rope.sin, pos).expandDims(1) } : null, // [B, 1, T, D/2]
-      keyMask: keyMaskTensor(tokenMask, B, T, cache),
+      keyMask: keyMaskTensor(fullMask, B, P + Tids, cache),
       tokenMask,
       realTokens: tokenMask.reduce((a, b) => a + b, 0),
       cache,
+      past: prefix.kind === 'past' ? opts.past! : null,
       router: [],
     };
-    let x: tf.Tensor = embedIds(this.param(this.layout.embedName), ids.reshape([N]), cfg.vocabSize); // [N, C]
+    let x: tf.Tensor = embedIds(this.param(this.layout.embedName), ids.reshape([B * Tids]), cfg.vocabSize); // [B·Tids, C]
+    if (prefix.kind === 'embeds') x = tf.concat([broadcastRows(opts.prefixEmbeds!, B), x.reshape([B, Tids, C])], 1).reshape([N, C]); // [N, C], N = B·(P + Tids)
     if (cfg.family === 'gpt2') x = x.add(tf.gather(this.param('transformer.wpe.weight'), pos.reshape([N]))); // [N, C]
     x = ctx.dropout(x, cfg.dropout);
     const moe = cfg.nExperts > 0;
@@ -291,10 +305,14 @@ export class TransformerLM implements CausalLM, Parts {
       x = x.add(ctx.dropout(moe ? moeMlp(this, f, h, ctx) : denseMlp(this, f, h), cfg.dropout)); // [N, C]
     }
     x = this.norm(cfg.family === 'gpt2' ? 'transformer.ln_f' : 'model.norm', x); // [N, C]
-    const hidden = x.reshape([B, T, C]) as tf.Tensor3D; // [B, T, C]
+    let hidden = x.reshape([B, T, C]) as tf.Tensor3D; // [B, T, C]
+    if (T !== Tids) {
+      hidden = hidden.slice([0, T - Tids, 0], [B, Tids, C]); // [B, Tids, C]: the ids' positions only
+      x = hidden.reshape([B * Tids, C]);
+    }
     let logits: tf.Tensor3D | null = null;
     if (opts.logits ?? true) {
-      const last = keep === T ? x : hidden.slice([0, T - keep, 0], [B, keep, C]).reshape([B * keep, C]); // [B·T', C]
+      const last = keep === Tids ? x : hidden.slice([0, Tids - keep, 0], [B, keep, C]).reshape([B * keep, C]); // [B·T', C]
       logits = this.linear('lm_head').apply(last).reshape([B, keep, cfg.vocabSize]) as tf.Tensor3D; // [B, T', V]
     }
     const auxLoss = moe ? loadBalancingLoss(ctx.router, tokenMask, cfg.nExperts) : null;

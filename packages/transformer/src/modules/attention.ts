@@ -9,6 +9,7 @@
  */
 import { tf, causalSelfAttention, applyRope } from '@llm/tensor-gpu';
 import type { ForwardContext, Parts } from './context.js';
+import { broadcastRows } from '../prefix.js';
 
 /** x [N, C] → [N, C]. `prefix` is the block's HF name, e.g. "transformer.h.0" or "model.layers.0". */
 export function attention(parts: Parts, prefix: string, layer: number, x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
@@ -27,6 +28,10 @@ export function attention(parts: Parts, prefix: string, layer: number, x: tf.Ten
   if (ctx.rope) {
     q = applyRope(q, ctx.rope.cos, ctx.rope.sin); // [B, H, T, D]
     k = applyRope(k, ctx.rope.cos, ctx.rope.sin); // [B, K, T, D]
+  }
+  if (ctx.past) {
+    k = tf.concat([broadcastRows(ctx.past.keys[layer]!, B), k], 2); // [B, K, P + T, D]
+    v = tf.concat([broadcastRows(ctx.past.values[layer]!, B), v], 2); // [B, K, P + T, D]
   }
   if (ctx.cache) [k, v] = ctx.cache.append(layer, k, v); // [B, K, Tk, D] each
   const att = ctx.training && attnDropout > 0

@@ -8,6 +8,7 @@
 import type { tf } from '@llm/tensor-gpu';
 import type { ModelConfig } from '../config.js';
 import type { KVCache } from '../cache.js';
+import type { PastKeyValues } from '../prefix.js';
 import type { LinearModule } from './linear.js';
 
 /** Lookup of a model's modules and weights by HF-style name. */
@@ -40,6 +41,8 @@ export interface ForwardContext {
   /** Real tokens among the new ones. */
   realTokens: number;
   cache: KVCache | null;
+  /** Per-layer keys/values [1|B, K, P, D] in front of this forward's (prefix tuning); null when none. */
+  past: PastKeyValues | null;
   /** MoE layers append here (empty for dense models). */
   router: RouterRecord[];
 }
