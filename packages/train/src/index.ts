@@ -9,8 +9,9 @@ export { AdamW, decaySelector, type AdamWConfig, type DecayRule } from './optim/
 export { cosineLr, type LrSchedule } from './optim/schedule.js';
 export { resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig, type TrainConfigInput } from './loop/config.js';
 export { rangePerplexity, type PerplexityResult } from './loop/perplexity.js';
+export type { TrainableModel } from './loop/model.js';
 export { train, evaluate, type TrainData, type TrainHooks, type TrainResult, type StepInfo, type EvalInfo } from './loop/train.js';
-export { saveTrainingCheckpoint, loadTrainingCheckpoint, validateTrainerState, type TrainerState, type RunFingerprint, type LoadedCheckpoint, type SaveCheckpointInput } from './checkpoint/checkpoint.js';
+export { saveTrainingCheckpoint, loadTrainingCheckpoint, validateTrainerState, type TrainerState, type RunFingerprint, type LoadedCheckpoint, type LoadCheckpointOptions, type SaveCheckpointInput } from './checkpoint/checkpoint.js';
 export { replaceDirAtomic, resolveCheckpointDir, removeStaleSiblings } from './checkpoint/atomic-dir.js';
 export { MetricsLog, type MetricsLine } from './metrics/log.js';
 export { renderSegments, type Segment } from './sft/segments.js'; // chat templates themselves: @llm/tokenizer-bpe

@@ -16,6 +16,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf, readSafetensors, writeSafetensors, rawToTensor, rawToFloat32, type RawTensor } from '@llm/tensor-gpu';
 import { loadModel, TransformerError, type TransformerLM } from '@llm/transformer';
+import type { TrainableModel } from '../loop/model.js';
 import { toHfTokenizerJson, type TokenizerDefinition } from '@llm/tokenizer-bpe';
 import { TrainError } from '../errors.js';
 import { TRAIN_LIMITS } from '../limits.js';
@@ -54,7 +55,7 @@ export interface RunFingerprint {
 }
 
 export interface SaveCheckpointInput {
-  model: TransformerLM;
+  model: TrainableModel;
   optimizer?: AdamW;
   state?: TrainerState;
   tokenizer?: TokenizerDefinition;
@@ -70,23 +71,31 @@ export async function saveTrainingCheckpoint(dir: string, input: SaveCheckpointI
   });
 }
 
-export interface LoadedCheckpoint {
+export interface LoadedCheckpoint<M extends TrainableModel = TransformerLM> {
   /** The directory actually read (dir, or dir.old after a crash mid-save). */
   dir: string;
-  model: TransformerLM;
+  model: M;
   /** Optimizer moments by name (caller disposes), or null for a model-only directory. */
   optimizerState: Map<string, tf.Tensor> | null;
   optimizerStep: number;
   state: TrainerState | null;
 }
 
-/** Read a checkpoint directory (falls back to dir.old if a save was interrupted). */
-export async function loadTrainingCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+export interface LoadCheckpointOptions<M extends TrainableModel> {
+  /** Read the model part of the directory (default: loadModel, a full checkpoint; @llm/peft's loadAdapter for an adapter run). */
+  loadModel?: (dir: string) => Promise<M>;
+}
+
+/**
+ * Read a checkpoint directory (falls back to dir.old if a save was interrupted). An adapter run's
+ * checkpoint holds the adapter: pass `loadModel: (d) => loadAdapter(base, d, { isTrainable: true })`.
+ */
+export async function loadTrainingCheckpoint<M extends TrainableModel = TransformerLM>(dir: string, opts: LoadCheckpointOptions<M> = {}): Promise<LoadedCheckpoint<M>> {
   const found = await resolveCheckpointDir(dir);
   if (!found) throw new TrainError('CHECKPOINT_INVALID', `no checkpoint at ${dir} (nothing to resume; start without --resume).`);
-  let model: TransformerLM;
+  let model: M;
   try {
-    model = await loadModel(found);
+    model = opts.loadModel ? await opts.loadModel(found) : ((await loadModel(found)) as unknown as M);
   } catch (e) {
     if (e instanceof TransformerError) throw new TrainError('CHECKPOINT_INVALID', `${found}: ${e.message}`, { cause: e });
     throw e;

@@ -8,7 +8,7 @@
  *   r.perplexity;  // exp(mean loss)
  */
 import { tf, crossEntropy, IGNORE_INDEX } from '@llm/tensor-gpu';
-import type { TransformerLM } from '@llm/transformer';
+import type { CausalLM } from '@llm/transformer';
 import type { TokenRange } from '../data/batches.js';
 
 export interface PerplexityResult {
@@ -19,7 +19,7 @@ export interface PerplexityResult {
   perplexity: number;
 }
 
-export function rangePerplexity(model: TransformerLM, range: TokenRange, opts: { batchSize?: number } = {}): PerplexityResult {
+export function rangePerplexity(model: CausalLM, range: TokenRange, opts: { batchSize?: number } = {}): PerplexityResult {
   const T = model.config.blockSize;
   const batchSize = opts.batchSize ?? 8;
   const windows: Array<[number, number]> = []; // [start, tokens scored]

@@ -13,7 +13,8 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { tf, crossEntropy, writeFileAtomic } from '@llm/tensor-gpu';
-import type { TransformerLM, CausalLM } from '@llm/transformer';
+import type { CausalLM } from '@llm/transformer';
+import type { TrainableModel } from './model.js';
 import type { TokenizerDefinition } from '@llm/tokenizer-bpe';
 import { TrainError } from '../errors.js';
 import { AdamW } from '../optim/adamw.js';
@@ -83,7 +84,7 @@ export interface TrainResult {
 }
 
 /** Run the loop until maxIters, early stop or abort. */
-export async function train(model: TransformerLM, data: TrainData, configInput: TrainConfigInput, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function train(model: TrainableModel, data: TrainData, configInput: TrainConfigInput, hooks: TrainHooks = {}): Promise<TrainResult> {
   const cfg = resolveTrainConfig(configInput);
   const params = model.trainableParameters();
   if (params.length === 0) throw new TrainError('CONFIG_INVALID', 'the model has no trainable weights (all frozen).');
@@ -193,7 +194,7 @@ interface LoopState {
 const ARCHITECTURE = ['family', 'vocabSize', 'nLayer', 'nHead', 'nKvHead', 'nEmbd', 'headDim', 'intermediateSize', 'blockSize', 'activation', 'normEps', 'ropeTheta', 'bias', 'tieWordEmbeddings', 'nExperts', 'nExpertsPerTok'] as const;
 
 /** What the run trains and on what: recorded in every checkpoint, compared on resume. */
-function runFingerprint(model: TransformerLM, data: TrainData): RunFingerprint {
+function runFingerprint(model: TrainableModel, data: TrainData): RunFingerprint {
   const cfg = model.config as unknown as Record<string, unknown>;
   const arch = Object.fromEntries(ARCHITECTURE.filter((k) => cfg[k] !== undefined).map((k) => [k, cfg[k]]));
   const sources: Record<string, unknown> = {};
@@ -237,7 +238,7 @@ async function refuseExistingRun(outDir: string, resumeWithoutState: boolean): P
   );
 }
 
-function restore(model: TransformerLM, data: TrainData, opt: AdamW, hooks: TrainHooks, cfg: TrainConfig, now: RunFingerprint): LoopState {
+function restore(model: TrainableModel, data: TrainData, opt: AdamW, hooks: TrainHooks, cfg: TrainConfig, now: RunFingerprint): LoopState {
   const resume = hooks.resume;
   const st = resume?.state;
   const fresh = { step: 0, bestValLoss: null, evalsWithoutImprovement: 0, tokensSeen: 0, elapsedMs: 0 };
@@ -285,7 +286,7 @@ function batchTensors(b: HostBatch): { inputs: tf.Tensor2D; targets: tf.Tensor2D
 }
 
 /** Mean next-token loss of one batch (+ MoE aux loss; distillation when a teacher is given). */
-function batchLoss(model: TransformerLM, inputs: tf.Tensor2D, targets: tf.Tensor2D, mask: number[][] | undefined, training: boolean, teacherLogits: tf.Tensor | null, cfg: TrainConfig): tf.Scalar {
+function batchLoss(model: TrainableModel, inputs: tf.Tensor2D, targets: tf.Tensor2D, mask: number[][] | undefined, training: boolean, teacherLogits: tf.Tensor | null, cfg: TrainConfig): tf.Scalar {
   const out = model.run(inputs, { training, ...(mask ? { attentionMask: mask } : {}) });
   out.hidden.dispose();
   const loss = teacherLogits
@@ -295,7 +296,7 @@ function batchLoss(model: TransformerLM, inputs: tf.Tensor2D, targets: tf.Tensor
 }
 
 /** One optimizer update over gradAccumSteps micro-batches. */
-function trainStep(model: TransformerLM, source: BatchSource, opt: AdamW, lr: number, cfg: TrainConfig, teacher?: CausalLM): { loss: number; gradNorm: number; tokens: number } {
+function trainStep(model: TrainableModel, source: BatchSource, opt: AdamW, lr: number, cfg: TrainConfig, teacher?: CausalLM): { loss: number; gradNorm: number; tokens: number } {
   const params = model.trainableParameters();
   const byVar = new Map(params.map(([n, v]) => [v.name, n]));
   let acc: Map<string, tf.Tensor> | null = null;
@@ -335,7 +336,7 @@ function trainStep(model: TransformerLM, source: BatchSource, opt: AdamW, lr: nu
 }
 
 /** Mean next-token cross-entropy over `iters` batches: no dropout, no gradients, no MoE aux term. */
-export function evaluate(model: TransformerLM, source: BatchSource, iters: number): number {
+export function evaluate(model: TrainableModel, source: BatchSource, iters: number): number {
   let sum = 0;
   for (let i = 0; i < iters; i++) {
     const b = batchTensors(source.next());
