@@ -2,14 +2,15 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as api from './index.js';
 
-// The package is a placeholder until its issue lands: its public surface must stay empty and its
-// README must say so, so nobody mistakes it for a working API.
-describe('@llm/peft placeholder', () => {
-  it('exports nothing yet', () => {
-    expect(Object.keys(api)).toEqual([]);
+describe('@llm/peft public surface', () => {
+  it('exports the documented API', () => {
+    for (const name of ['getPeftModel', 'PeftModel', 'loadAdapter', 'saveAdapter', 'trainableParameters', 'PeftError', 'prepareQlora', 'LoraLinear', 'Ia3Linear', 'BottleneckLinear']) {
+      expect(api, name).toHaveProperty(name);
+    }
   });
-  it('says so in its README', () => {
+  it('its README no longer calls it a placeholder', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    expect(readme).toMatch(/not implemented yet/i);
+    expect(readme).not.toMatch(/not implemented yet/i);
+    expect(readme).toMatch(/getPeftModel/);
   });
 });
