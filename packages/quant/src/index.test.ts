@@ -53,7 +53,7 @@ describe('@llm/quant public surface', () => {
         'gptqQuantize', 'HessianAccumulator', 'choleskyLower', 'choleskyInverse', 'inverseCholeskyUpper', 'rtnQuantize', 'dequantizeGroups', 'gptqFindParams',
         'packGptq', 'unpackGptqCodes', 'unpackGptqZeros', 'dequantizeGptq', 'GptqLinear', 'calibrationSequences', 'sequentialGroups', 'captureInputs',
         'gptqQuantizeModel', 'saveGptqCheckpoint', 'loadGptqCheckpoint',
-        'awqQuantizeModel', 'awqSearch', 'awqScales', 'awqQuantizeScaled', 'awqEffectiveWeight', 'int4Groups',
+        'awqQuantizeModel', 'awqSearch', 'awqScales', 'awqQuantizeScaled', 'awqEffectiveWeight', 'int4Groups', 'awqClipSearch', 'awqClipSkipped', 'AWQ_CLIP_SKIP',
       ]),
     );
   });

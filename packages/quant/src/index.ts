@@ -29,5 +29,5 @@ export type { CalibrationOptions, LinearGroup, GroupKind } from './gptq/calibrat
 export { gptqQuantizeModel } from './gptq/model.js';
 export type { GptqModelOptions, GptqQuantizationConfig, GptqReport } from './gptq/model.js';
 export { saveGptqCheckpoint, loadGptqCheckpoint } from './gptq/checkpoint.js';
-export { awqQuantizeModel, awqSearch, awqScales, awqQuantizeScaled, awqEffectiveWeight, int4Groups } from './awq/awq.js';
-export type { AwqModelOptions, AwqReport, AwqGroupResult } from './awq/awq.js';
+export { awqQuantizeModel, awqSearch, awqScales, awqQuantizeScaled, awqEffectiveWeight, int4Groups, awqClipSearch, awqClipSkipped, AWQ_CLIP_SKIP } from './awq/awq.js';
+export type { AwqModelOptions, AwqReport, AwqGroupResult, AwqClipResult } from './awq/awq.js';

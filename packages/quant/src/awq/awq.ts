@@ -14,17 +14,43 @@
  *   (ln_1 / input_layernorm for qkv, ln_2 / post_attention_layernorm for c_fc / gate+up: weight
  *   and bias ÷ s), else kept as the module's explicit input scale (attention out, MLP down).
  *
- * Differences from AutoAWQ, on purpose: the loss is measured on the group's own linears (AutoAWQ
- * runs the whole attention / MLP block), s = 1 added as a candidate, no weight
- * clipping search, no folding into v_proj / up_proj. Int4 groups are src/quantizers' quantizeInt4
- * (asymmetric); the result is packed as GPTQ (g_idx = i // groupSize) and run by GptqLinear.
+ * Then the weight-clipping search (clip: true, the default, as AutoAWQ's apply_clip=True;
+ * AutoAWQ awq/quantize/quantizer.py AwqQuantizer.quantize step 3, _search_best_clip /
+ * _compute_best_clip; llm-awq awq/quantize/auto_clip.py auto_clip_block / auto_clip_layer), run on
+ * the SCALED weight W' = W·diag(s) [out, in] and its scaled input X/s (AutoAWQ scale.py apply_scale
+ * divides the cached input features by s "to prepare it for clipping"), on the calibration tokens
+ * taken every step-th, step = max(1, ⌊tokens / 512⌋) (n_sample_token = 512):
  *
- *   awqQuantizeModel(model, { groupSize: 128, calibration: { tokenizer, texts } });
+ *   for each output row o and input group g:  m = max |W'[o, g]|
+ *     for r in 1, 0.95, …, 0.55 (n_grid 20, max_shrink 0.5: 10 ratios):
+ *       err(r) = mean over tokens of (x_g · (Q(clamp(W'[o, g], −m·r, m·r)) − W'[o, g]))²
+ *     keep the r of least err (strictly less: ties keep the larger r; r = 1 is a candidate, so the
+ *     per-(row, group) error never grows)
+ *   the linear then holds Q(clamp(W', ±m·r_best)).
+ *
+ * Not clipped, as AutoAWQ ("due to qk bmm, it is hard to clip precisely"): linears whose output
+ * feeds the attention scores — names (inside the block) containing "q_", "k_", "query", "key" or
+ * "Wqkv" (Llama's q_proj and k_proj), and GPT-2's fused c_attn (q, k and v in one linear, like MPT's
+ * Wqkv, which AutoAWQ skips; its name matches none of the substrings, so this one is by intent).
+ * Every other linear is clipped, also those of `unfoldable: 'rtn'` groups (s = 1 there): AutoAWQ's
+ * clip loop runs over every linear of the block whether or not it got a scale (Llama with GQA gets
+ * no o_proj scale — awq/models/llama.py get_layers_for_scaling — and its o_proj is still clipped).
+ *
+ * Differences from AutoAWQ, on purpose: the loss is measured on the group's own linears (AutoAWQ
+ * runs the whole attention / MLP block), s = 1 added as a candidate, no folding into v_proj /
+ * up_proj. Int4 groups are src/quantizers' quantizeInt4 (asymmetric, its range [min(w, 0),
+ * max(w, 0)] as AutoGPTQ; AutoAWQ's pseudo_quantize_tensor uses [min w, max w]), also inside the
+ * clipping search; the clip error is computed in float64 as dᵀ·(X_gᵀX_g / n)·d (the same mean of
+ * squared partial dot products) and the last group may be shorter than groupSize (AutoAWQ asserts
+ * in % groupSize = 0). The result is packed as GPTQ (g_idx = i // groupSize) and run by GptqLinear.
+ *
+ *   awqQuantizeModel(model, { groupSize: 128, calibration: { tokenizer, texts } });   // clip: true
  */
 import { tf } from '@llm/tensor-gpu';
 import type { TransformerLM } from '@llm/transformer';
 import { QuantError } from '../errors.js';
 import { quantizeInt4, unpackInt4 } from '../quantizers/index.js';
+import { f32 } from '../quantizers/common.js';
 import { captureInputs, calibrationSequences, linearWeight, sequentialGroups, type CalibrationOptions } from '../gptq/calibrate.js';
 import { GptqLinear } from '../gptq/module.js';
 import { packGptq } from '../gptq/pack.js';
@@ -49,7 +75,13 @@ export interface AwqModelOptions {
    * layout (saveGptqCheckpoint).
    */
   unfoldable?: 'input-scale' | 'rtn';
-  onProgress?: (p: { names: string[]; alpha: number; loss: number; rtnLoss: number }) => void;
+  /**
+   * AWQ's weight-clipping search after the scales (AutoAWQ's apply_clip): every linear but those
+   * feeding the attention scores (q_proj, k_proj, c_attn) is clamped per (row, group) to the
+   * ratio of its max |w| in 1, 0.95, …, 0.55 that best keeps its calibration output. Default true.
+   */
+  clip?: boolean;
+  onProgress?: (p: { names: string[]; alpha: number; loss: number; rtnLoss: number; clipLoss?: number }) => void;
 }
 
 export interface AwqGroupResult {
@@ -61,6 +93,14 @@ export interface AwqGroupResult {
   folded: string | null;
   /** True when the group was quantized round-to-nearest (s = 1) because 1/s could not be folded (unfoldable: 'rtn'). */
   rtn?: boolean;
+  /**
+   * clip: true only. The output MSE on the same calibration rows as `loss` of the weights as
+   * stored (after the clipping search), the linears that were clipped (q/k/c_attn never are), and
+   * the fraction of their (row, group) pairs whose chosen ratio is below 1.
+   */
+  clipLoss?: number;
+  clipped?: string[];
+  clipShrunk?: number;
 }
 
 export interface AwqReport {
@@ -92,6 +132,9 @@ export function awqQuantizeModel(model: TransformerLM, opts: AwqModelOptions): A
   const seqs = calibrationSequences(model, opts.calibration);
   const skip = new Set(opts.skip ?? []);
   const params = new Set(model.namedParameters().map(([n]) => n));
+  const clip = opts.clip ?? true;
+  // AutoAWQ _compute_best_clip: every step-th token of all the calibration tokens (in order)
+  const clipStep = awqClipStep(seqs.reduce((a, q) => a + q.length, 0));
   const results: AwqGroupResult[] = [];
   for (const group of sequentialGroups(model)) {
     const names = group.names.filter((n) => !skip.has(n));
@@ -101,10 +144,13 @@ export function awqQuantizeModel(model: TransformerLM, opts: AwqModelOptions): A
     let count = 0;
     const rows: Float32Array[] = [];
     let kept = 0;
+    const clipRows: Float32Array[] = [];
+    const clipAny = clip && names.some((n) => !awqClipSkipped(n));
     captureInputs(model, [names[0]!], seqs, (_n, x) => {
       const v = x.dataSync() as Float32Array; // [T, in]
       const T = v.length / inF;
       for (let k = 0; k < v.length; k++) absSum[k % inF]! += Math.abs(v[k]!);
+      if (clipAny) for (let t = (clipStep - (count % clipStep)) % clipStep; t < T; t += clipStep) clipRows.push(v.slice(t * inF, (t + 1) * inF));
       count += T;
       if (kept < maxRows) {
         const take = Math.min(T, maxRows - kept);
@@ -133,15 +179,41 @@ export function awqQuantizeModel(model: TransformerLM, opts: AwqModelOptions): A
       }
     }
     const rtn = !fold && opts.unfoldable === 'rtn';
+    const s = rtn ? new Float32Array(inF).fill(1) : best.s;
+    // the clipping search's input: the sampled tokens divided by s, as AutoAWQ's apply_scale leaves them
+    const nClip = clipRows.length;
+    const Xc = new Float32Array(nClip * inF);
+    clipRows.forEach((row, t) => {
+      for (let i = 0; i < inF; i++) Xc[t * inF + i] = row[i]! / s[i]!;
+    });
+    const clipped: string[] = [];
+    let pairs = 0;
+    let shrunk = 0;
+    const stored: Array<{ W: Float32Array; out: number; Weff: Float32Array }> = [];
     for (const l of lin) {
-      const q = rtn ? int4Groups(l.W, l.m.outFeatures, inF, gs) : awqQuantizeScaled(l.W, l.m.outFeatures, inF, best.s, gs);
+      const out = l.m.outFeatures;
+      let Ws = scaleColumns(l.W, out, inF, s); // W·diag(s)
+      if (clip && nClip > 0 && !awqClipSkipped(l.name)) {
+        const c = awqClipSearch(Ws, out, inF, Xc, nClip, gs);
+        Ws = c.W;
+        clipped.push(l.name);
+        pairs += c.ratio.length;
+        for (const r of c.ratio) if (r < 1) shrunk++;
+      }
+      const q = int4Groups(Ws, out, inF, gs);
+      if (clip) stored.push({ W: l.W, out, Weff: awqEffectiveWeight(q, s) });
       model.replaceModule(l.name, new GptqLinear(packGptq(q), l.bias, fold || rtn ? null : best.s));
     }
     const r: AwqGroupResult = rtn
       ? { names, alpha: 0, loss: rtnLoss, rtnLoss, folded: null, rtn: true }
       : { names, alpha: best.alpha, loss: best.loss, rtnLoss, folded: fold };
+    if (clip) {
+      r.clipLoss = clipped.length ? outputMse(Xh, kept, inF, stored) : r.loss;
+      r.clipped = clipped;
+      r.clipShrunk = pairs ? shrunk / pairs : 0;
+    }
     results.push(r);
-    opts.onProgress?.({ names, alpha: r.alpha, loss: r.loss, rtnLoss });
+    opts.onProgress?.({ names, alpha: r.alpha, loss: r.loss, rtnLoss, ...(clip ? { clipLoss: r.clipLoss! } : {}) });
   }
   return { groups: results, samples: seqs.length };
 }
@@ -164,9 +236,143 @@ export function awqScales(sx: ArrayLike<number>, alpha: number, wMean?: ArrayLik
 
 /** Group-int4 of W·diag(s) (W [out, in]): what the layer stores; it computes (x/s)·Q(W·diag(s))ᵀ. */
 export function awqQuantizeScaled(W: Float32Array, out: number, inF: number, s: Float32Array, groupSize: number): QuantizedWeight {
+  return int4Groups(scaleColumns(W, out, inF, s), out, inF, groupSize);
+}
+
+/** W·diag(s) for W [out, in] (float32 products). */
+function scaleColumns(W: Float32Array, out: number, inF: number, s: ArrayLike<number>): Float32Array {
   const Ws = new Float32Array(W.length);
   for (let o = 0; o < out; o++) for (let i = 0; i < inF; i++) Ws[o * inF + i] = W[o * inF + i]! * s[i]!;
-  return int4Groups(Ws, out, inF, groupSize);
+  return Ws;
+}
+
+/** mean ‖X·Wᵀ − X·Weffᵀ‖² over the rows of X [n, in] and the outputs of all the linears (awqSearch's loss). */
+function outputMse(Xh: Float32Array, n: number, inF: number, lin: ReadonlyArray<{ W: Float32Array; out: number; Weff: Float32Array }>): number {
+  let loss = 0;
+  let totalOut = 0;
+  const X = tf.tensor2d(Xh, [n, inF]);
+  try {
+    for (const l of lin) {
+      const D = Float32Array.from(l.W, (w, k) => w - l.Weff[k]!);
+      loss += tf.tidy(() => tf.matMul(X, tf.tensor2d(D, [l.out, inF]), false, true).square().sum().dataSync()[0]!);
+      totalOut += l.out;
+    }
+  } finally {
+    X.dispose();
+  }
+  return loss / (n * totalOut);
+}
+
+/**
+ * Substrings of a linear's name (inside its block) that AutoAWQ's _search_best_clip does not clip
+ * (awq/quantize/quantizer.py avoid_clipping; llm-awq auto_clip_block has "q_", "k_").
+ */
+export const AWQ_CLIP_SKIP: readonly string[] = ['q_', 'k_', 'query', 'key', 'Wqkv'];
+
+/**
+ * Whether AWQ's clipping search leaves this linear alone because its output feeds the attention
+ * scores: AWQ_CLIP_SKIP matched on the name inside the block (after "….<layer>."), as AutoAWQ
+ * matches its block-relative names, and GPT-2's fused q/k/v `attn.c_attn`.
+ */
+export function awqClipSkipped(name: string): boolean {
+  const inBlock = name.replace(/^.*?\.\d+\./, '');
+  return AWQ_CLIP_SKIP.some((p) => inBlock.includes(p)) || /(^|\.)c_attn$/.test(inBlock);
+}
+
+/** AutoAWQ _compute_best_clip's token stride: max(1, ⌊tokens / nSampleToken⌋) (tokens 0, step, 2·step, …). */
+export function awqClipStep(tokens: number, nSampleToken = 512): number {
+  return Math.max(1, Math.floor(tokens / nSampleToken));
+}
+
+export interface AwqClipResult {
+  /** clamp(W, −maxVal, maxVal) per (row, group), [out, in]: what is then quantized. */
+  W: Float32Array;
+  /** The chosen ratio per (row, group), [out, nGroups] row-major (1 = not clipped). */
+  ratio: Float32Array;
+  /** max |W[o, g]| · ratio, [out, nGroups]. */
+  maxVal: Float32Array;
+  /** The clip error at the chosen ratio and at ratio 1, [out, nGroups] (mean over the tokens). */
+  err: Float64Array;
+  errNoClip: Float64Array;
+}
+
+/**
+ * AWQ's clipping search on one (already scaled) weight W [out, in] with its (scaled) input
+ * X [n, in] (AutoAWQ awq/quantize/quantizer.py _compute_best_clip; llm-awq awq/quantize/auto_clip.py
+ * auto_clip_layer): per output row o and input group g, with m = max |W[o, g]|, for
+ * r = 1 − k/nGrid, k = 0 … ⌊maxShrink·nGrid⌋ − 1, the error
+ *   err(r) = mean_t (x_t,g · (Q(clamp(W[o, g], −m·r, m·r)) − W[o, g]))²
+ * (Q: quantizeInt4 asymmetric, one group), computed as dᵀ·G_g·d with G_g = X_gᵀX_g / n in float64;
+ * keeps the r of least error (strictly less, so ties keep the larger r) and returns the clamped W.
+ */
+export function awqClipSearch(W: Float32Array, out: number, inF: number, X: Float32Array, n: number, groupSize: number, opts: { nGrid?: number; maxShrink?: number } = {}): AwqClipResult {
+  const nGrid = opts.nGrid ?? 20;
+  const maxShrink = opts.maxShrink ?? 0.5;
+  if (W.length !== out * inF || X.length !== n * inF || n < 1) throw new QuantError('INVALID_ARGUMENT', `awqClipSearch: W must be ${out}×${inF} and X n×${inF} with n ≥ 1, got ${W.length} and ${X.length} values (n = ${n}).`);
+  if (!Number.isInteger(groupSize) || groupSize < 2 || groupSize % 2) throw new QuantError('INVALID_ARGUMENT', `awqClipSearch: groupSize must be an even integer ≥ 2, got ${groupSize}.`);
+  const nRatio = Math.trunc(maxShrink * nGrid); // int(max_shrink * n_grid)
+  if (!Number.isInteger(nGrid) || nGrid < 1 || nRatio < 1 || maxShrink >= 1) throw new QuantError('INVALID_ARGUMENT', `awqClipSearch: need an integer nGrid ≥ 1 and maxShrink in (0, 1) with ⌊maxShrink·nGrid⌋ ≥ 1, got nGrid ${nGrid}, maxShrink ${maxShrink}.`);
+  const nG = Math.ceil(inF / groupSize);
+  const ratio = new Float32Array(out * nG).fill(1);
+  const maxVal = new Float32Array(out * nG);
+  const err = new Float64Array(out * nG).fill(Infinity);
+  const errNoClip = new Float64Array(out * nG);
+  const Wc = W.slice();
+  for (let g = 0; g < nG; g++) {
+    const g0 = g * groupSize;
+    const L = Math.min(inF, g0 + groupSize) - g0;
+    // G = X_gᵀ X_g / n (upper triangle used)
+    const G = new Float64Array(L * L);
+    for (let t = 0; t < n; t++) {
+      const xo = t * inF + g0;
+      for (let i = 0; i < L; i++) {
+        const xi = X[xo + i]!;
+        if (xi === 0) continue;
+        for (let j = i; j < L; j++) G[i * L + j]! += xi * X[xo + j]!;
+      }
+    }
+    for (let k = 0; k < G.length; k++) G[k]! /= n;
+    const orgMax = new Float32Array(out);
+    for (let o = 0; o < out; o++) {
+      let m = 0;
+      for (let i = 0; i < L; i++) m = Math.max(m, Math.abs(W[o * inF + g0 + i]!));
+      orgMax[o] = m;
+      maxVal[o * nG + g] = m;
+    }
+    const C = new Float32Array(out * L);
+    const d = new Float64Array(L);
+    for (let k = 0; k < nRatio; k++) {
+      const r = f32(1 - k / nGrid);
+      for (let o = 0; o < out; o++) {
+        const m = f32(orgMax[o]! * r);
+        for (let i = 0; i < L; i++) C[o * L + i] = Math.min(m, Math.max(-m, W[o * inF + g0 + i]!));
+      }
+      const Q = quantizeInt4({ data: C, shape: [out, L] }, { groupSize, symmetric: false }).dequantize();
+      for (let o = 0; o < out; o++) {
+        for (let i = 0; i < L; i++) d[i] = Q[o * L + i]! - W[o * inF + g0 + i]!;
+        let e = 0;
+        for (let i = 0; i < L; i++) {
+          const di = d[i]!;
+          if (di === 0) continue;
+          let acc = 0;
+          for (let j = i + 1; j < L; j++) acc += G[i * L + j]! * d[j]!;
+          e += di * (G[i * L + i]! * di + 2 * acc);
+        }
+        const og = o * nG + g;
+        if (k === 0) errNoClip[og] = e;
+        if (e < err[og]!) {
+          err[og] = e;
+          ratio[og] = r;
+          maxVal[og] = f32(orgMax[o]! * r);
+        }
+      }
+    }
+    for (let o = 0; o < out; o++) {
+      const m = maxVal[o * nG + g]!;
+      for (let i = 0; i < L; i++) Wc[o * inF + g0 + i] = Math.min(m, Math.max(-m, W[o * inF + g0 + i]!));
+    }
+  }
+  return { W: Wc, ratio, maxVal, err, errNoClip };
 }
 
 /** The effective weight Q(W·diag(s))·diag(1/s) [out, in]. */

@@ -100,13 +100,18 @@ describe('llm-quant quantize', () => {
     expect(r.rel).toBeLessThan(0.05); // 0.023 here
   });
 
-  it('awq (gpt2): scales folded into the norms, the rest round-to-nearest and named; it loads back with logits close', async () => {
+  it('awq (gpt2): scales folded into the norms, the rest round-to-nearest and named, clipped but c_attn (--no-clip: none); it loads back with logits close', async () => {
     const r = await gptqRoundTrip('gpt2', ['--scheme', 'awq']);
     expect(r.cfg.quantization_config).toMatchObject({ quant_method: 'gptq', bits: 4, group_size: 128, desc_act: false });
     expect(r.linears).toHaveLength(4);
     expect(r.out).toMatch(/folded into transformer\.h\.0\.ln_1, transformer\.h\.0\.ln_2/);
     expect(r.out).toMatch(/round-to-nearest .*: transformer\.h\.0\.attn\.c_proj, transformer\.h\.0\.mlp\.c_proj\n/);
     expect(r.rel).toBeLessThan(0.1); // 0.073 here (random weights, one 64-column group per row)
+    expect(r.out).toMatch(/weights clipped .*: transformer\.h\.0\.attn\.c_proj, transformer\.h\.0\.mlp\.c_fc, transformer\.h\.0\.mlp\.c_proj\n/);
+    const n = await gptqRoundTrip('gpt2', ['--scheme', 'awq', '--no-clip']);
+    expect(n.out).toMatch(/awq: no clipping search \(--no-clip\)\n/);
+    expect(n.out).toMatch(/round-to-nearest int4 \(.*: transformer\.h\.0\.attn\.c_proj, transformer\.h\.0\.mlp\.c_proj\n/);
+    expect(n.rel).toBeLessThan(0.1);
   });
 
   it('gptq / awq without --calibration exit 2 with one line', async () => {

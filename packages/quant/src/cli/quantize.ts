@@ -1,13 +1,14 @@
 /**
  * `llm-quant quantize <model-dir> -o <out-dir> --scheme int8|int4|nf4|gptq|awq [--group-size N] [--asymmetric]
- *     [--calibration FILE] [--act-order]`
+ *     [--calibration FILE] [--act-order] [--no-clip]`
  *
  * Loads a float checkpoint, replaces its linears (all but lm_head) with quantized ones, writes a
  * quantized checkpoint and prints bytes per parameter. int8/int4/nf4 write the llm-ts layout
  * (checkpoint/quantized-checkpoint.ts); gptq and awq need --calibration (text encoded with
  * <model-dir>/tokenizer.json) and write the HF/AutoGPTQ GPTQ layout (gptq/checkpoint.ts). AWQ
- * groups whose scales cannot be folded into a norm are quantized round-to-nearest (and listed),
- * since that layout holds no per-input scale.
+ * groups whose scales cannot be folded into a norm are quantized without AWQ scales (s = 1, and
+ * listed), since that layout holds no per-input scale; AWQ's weight-clipping search runs on every
+ * linear but c_attn / q_proj / k_proj unless --no-clip.
  *
  * Schemes dispatch through QUANTIZE_SCHEMES: adding one is one entry there — a function
  * (model, options, context) → { report, save, notes } that quantizes the model in place and
@@ -35,6 +36,8 @@ export interface QuantizeCommandOptions {
   asymmetric: boolean;
   calibration?: string;
   actOrder: boolean;
+  /** awq: AWQ's weight-clipping search (commander's --no-clip sets false). Default true. */
+  clip?: boolean;
 }
 
 /** What a scheme gets besides the options: the model directory (tokenizer, calibration text…). */
@@ -106,8 +109,10 @@ export const QUANTIZE_SCHEMES: Record<string, SchemeRunner> = {
   awq: async (m, o, ctx) => {
     const groupSize = o.groupSize ?? 128;
     // Groups whose 1/s cannot be folded into a norm go round-to-nearest, so the model saves in the GPTQ layout.
-    const r = awqQuantizeModel(m, { groupSize, calibration: await calibration(o, ctx), unfoldable: 'rtn' });
+    const clip = o.clip !== false;
+    const r = awqQuantizeModel(m, { groupSize, calibration: await calibration(o, ctx), unfoldable: 'rtn', clip });
     const kept = r.groups.filter((g) => g.rtn).flatMap((g) => g.names);
+    const clipped = r.groups.flatMap((g) => g.clipped ?? []);
     const config: GptqQuantizationConfig = {
       quant_method: 'gptq', bits: 4, group_size: groupSize, desc_act: false, sym: false, damp_percent: 0.01,
       true_sequential: true, static_groups: false, checkpoint_format: 'gptq',
@@ -117,7 +122,8 @@ export const QUANTIZE_SCHEMES: Record<string, SchemeRunner> = {
       save: (out) => saveGptqCheckpoint(m, out, config, { copyFrom: ctx.modelDir }),
       notes: [
         `awq: ${r.samples} calibration sequences; AWQ scales folded into ${r.groups.filter((g) => g.folded).map((g) => g.folded).join(', ') || 'no norm'}`,
-        `awq: round-to-nearest int4 (their scales cannot be folded into a norm, and the GPTQ layout holds no input scale): ${kept.join(', ') || 'none'}`,
+        `awq: without AWQ scales, round-to-nearest int4${clip ? ' after clipping' : ''} (their scales cannot be folded into a norm, and the GPTQ layout holds no input scale): ${kept.join(', ') || 'none'}`,
+        clip ? `awq: weights clipped (AWQ's clipping search; q/k and c_attn never are): ${clipped.join(', ') || 'none'}` : 'awq: no clipping search (--no-clip)',
       ],
     };
   },
@@ -146,6 +152,7 @@ export function quantizeCommand(): Command {
     .option('--asymmetric', 'int4: asymmetric groups with zero points', false)
     .option('--calibration <file>', 'gptq, awq (required): a text file, encoded with <model-dir>/tokenizer.json')
     .option('--act-order', 'gptq: quantize columns in order of decreasing Hessian diagonal (desc_act)', false)
+    .option('--no-clip', 'awq: skip AWQ\'s weight-clipping search (on by default)')
     .action(async (dirArg: string, o: QuantizeCommandOptions) => {
       const run = QUANTIZE_SCHEMES[o.scheme];
       if (!run) throw new QuantError('INVALID_ARGUMENT', `unknown scheme "${o.scheme}"; use one of ${Object.keys(QUANTIZE_SCHEMES).join(', ')}`);
