@@ -3,14 +3,19 @@
 // column norms and magnitude, IA3 input/output scaling, bias="all" biases saved in the adapter file).
 // Each fixture directory holds config.json + model.safetensors (the base model, HF layout) and
 // adapter_config.json + adapter_model.safetensors (HF PEFT's on-disk format), plus expected.safetensors.
+// Prompt tuning and prefix tuning (PROMPT_CASES) are computed the way PeftModelForCausalLM.forward runs them
+// (virtual tokens through inputs_embeds / per-layer past keys and values, the mask prefixed with ones); they
+// cannot be merged, so mergeAndUnload must refuse them.
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maxAbsDiff } from '@llm/kit';
+import { expectError, maxAbsDiff } from '@llm/kit';
 import { tf, initBackend, readSafetensors, rawToTensor } from '@llm/tensor-gpu';
 import { loadModel } from '@llm/transformer';
-import { loadAdapter } from './index.js';
+import { PeftError, loadAdapter } from './index.js';
 
-const CASES = ['gpt2-lora', 'gpt2-lora-rslora-bias', 'llama-lora', 'llama-dora', 'gpt2-ia3', 'llama-ia3'];
+const MERGEABLE = ['gpt2-lora', 'gpt2-lora-rslora-bias', 'llama-lora', 'llama-dora', 'gpt2-ia3', 'llama-ia3'];
+const PROMPT_CASES = ['gpt2-prompt', 'llama-prompt', 'gpt2-prefix', 'llama-prefix'];
+const CASES = [...MERGEABLE, ...PROMPT_CASES];
 const TOL = 1e-4;
 
 const fixtureDir = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -69,6 +74,16 @@ for (const name of CASES) {
       tf.dispose([logits, single]);
       model.dispose();
     });
+
+    if (PROMPT_CASES.includes(name)) {
+      it('mergeAndUnload refuses a prompt-learning adapter (UNSUPPORTED)', async () => {
+        const model = await loadModel(fixtureDir(name));
+        const peft = await loadAdapter(model, fixtureDir(name));
+        expectError(() => peft.mergeAndUnload(), 'UNSUPPORTED', undefined, PeftError);
+        peft.dispose();
+      });
+      return;
+    }
 
     it(`mergeAndUnload gives the same logits to ${TOL}`, async () => {
       const model = await loadModel(fixtureDir(name));

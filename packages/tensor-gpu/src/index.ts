@@ -18,7 +18,7 @@ export { crossEntropy, IGNORE_INDEX, type CrossEntropyOptions } from './ops/cros
 export { layerNorm, rmsNorm } from './ops/norms.js';
 export { gelu, silu, swiglu, type GeluApproximation } from './ops/activations.js';
 export { ropeTables, applyRope, type RopeConfig } from './ops/rope.js';
-export { trackTensors, type TrackOptions, type TrackResult } from './memory.js';
+export { trackTensors, ownedVariable, type TrackOptions, type TrackResult } from './memory.js';
 export { Rng, hashSeed } from './random.js';
 export {
   parseSafetensors,

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from './tf.js';
-import { trackTensors } from './memory.js';
+import { trackTensors, ownedVariable } from './memory.js';
 import { initBackend } from './backend.js';
 import { TensorGpuError } from './errors.js';
 import { causalSelfAttention } from './ops/attention.js';
@@ -59,4 +59,19 @@ describe('no leaks in training-style loops', () => {
       tf.dispose([wq, emb, ids, targets]);
     });
   }
+});
+
+describe('ownedVariable', () => {
+  it('holds the data and leaves no extra tensor behind (tf.variable(t) alone leaves t registered)', () => {
+    const n0 = tf.memory().numTensors;
+    const plain = tf.variable(tf.ones([2, 2]));
+    expect(tf.memory().numTensors).toBe(n0 + 2); // the variable and the orphaned ones()
+    const v = ownedVariable(tf.ones([2, 2]), false, 'owned-test');
+    expect(tf.memory().numTensors).toBe(n0 + 3);
+    expect(Array.from(v.dataSync())).toEqual([1, 1, 1, 1]);
+    expect(v.trainable).toBe(false);
+    v.dispose();
+    plain.dispose();
+    expect(tf.memory().numTensors).toBe(n0 + 1); // only the orphan of tf.variable(…) remains
+  });
 });

@@ -45,3 +45,16 @@ function countTensors(value: unknown, seen = new Set<unknown>()): number {
   }
   return 0;
 }
+
+/**
+ * A tf.Variable that takes over `t`'s data. `tf.variable(t)` shares t's buffer but leaves the
+ * tensor `t` registered, so every weight created as `tf.variable(tf.zeros(…))` counts one tensor
+ * that nobody can dispose; here `t` is disposed once the variable holds the data.
+ *
+ *   const w = ownedVariable(tf.zeros([4, 4]));        // tf.memory().numTensors grows by 1, not 2
+ */
+export function ownedVariable(t: tf.Tensor, trainable = true, name?: string): tf.Variable {
+  const v = tf.variable(t, trainable, name);
+  t.dispose();
+  return v;
+}

@@ -6,7 +6,7 @@ describe('@llm/train public surface', () => {
   it('exports the documented API', () => {
     expect(Object.keys(api).sort()).toEqual([
       'AdamW', 'MetricsLog', 'SftSampler', 'TRAIN_DEFAULTS', 'TRAIN_LIMITS', 'TokenShard', 'TrainError', 'WindowSampler',
-      'byteTokenizerDefinition', 'charTokenizerDefinition', 'collate', 'cosineLr', 'decaySelector', 'distillationLoss', 'evaluate', 'groupByLength',
+      'byteTokenizerDefinition', 'charTokenizerDefinition', 'collate', 'cosineLr', 'decaySelector', 'distillationLoss', 'evaluate', 'evaluateObjective', 'groupByLength',
       'iterateSftJsonl', 'loadTrainingCheckpoint', 'openTokenShard', 'rangePerplexity', 'readMetricsJsonl', 'readSftJsonl',
       'removeStaleSiblings', 'renderLossCurve', 'renderSegments', 'replaceDirAtomic', 'resolveCheckpointDir', 'resolveTokenizer', 'resolveTrainConfig', 'saveTrainingCheckpoint',
       'shiftedTargets', 'splitTokens', 'toMessages', 'toTensors', 'tokenizeExample', 'tokenizeRecords', 'tokenizerHash', 'train', 'validateSftRecord', 'validateTrainerState',

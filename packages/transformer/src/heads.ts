@@ -19,7 +19,7 @@ import { tf, readSafetensors, writeSafetensors } from '@llm/tensor-gpu';
 import { TransformerError } from './errors.js';
 import { Linear } from './modules/linear.js';
 import { readMask } from './inputs.js';
-import { Rng, hashSeed } from '@llm/tensor-gpu';
+import { Rng, hashSeed, ownedVariable } from '@llm/tensor-gpu';
 import { randn } from './random.js';
 import { readCheckpoint, buildModel, checkedFloat32, type LoadOptions } from './checkpoint.js';
 import { saveModel } from './save.js';
@@ -74,8 +74,7 @@ export class SequenceClassifier {
     this.numLabels = L;
     this.labels = opts.labels ?? Array.from({ length: L }, (_, i) => `LABEL_${i}`);
     const w = opts.weight ? opts.weight.clone() : initWeight([L, C], backbone.config.initStd, backbone.config.seed, 'score.weight');
-    this.score = new Linear({ inFeatures: C, outFeatures: L, layout: 'out_in', bias: false, weight: tf.variable(w, true) });
-    w.dispose();
+    this.score = new Linear({ inFeatures: C, outFeatures: L, layout: 'out_in', bias: false, weight: ownedVariable(w, true) });
   }
 
   /** hidden [B, T, C] → logits [B, L] at each row's last real token. */
@@ -150,8 +149,7 @@ export class ValueHead {
     }
     this.backbone = backbone;
     const w = init ? init.weight.clone() : initWeight([1, C], backbone.config.initStd, backbone.config.seed, 'v_head.summary.weight');
-    this.summary = new Linear({ inFeatures: C, outFeatures: 1, layout: 'out_in', bias: true, weight: tf.variable(w, true), ...(init ? { biasValue: init.bias.clone() } : {}) });
-    w.dispose();
+    this.summary = new Linear({ inFeatures: C, outFeatures: 1, layout: 'out_in', bias: true, weight: ownedVariable(w, true), ...(init ? { biasValue: init.bias } : {}) });
   }
 
   /** hidden [B, T, C] → values [B, T]. */

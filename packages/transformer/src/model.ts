@@ -21,7 +21,7 @@ import { Linear, type LinearModule } from './modules/linear.js';
 import { attention } from './modules/attention.js';
 import { denseMlp, moeMlp, ffnPrefix, loadBalancingLoss } from './modules/mlp.js';
 import type { ForwardContext, Parts } from './modules/context.js';
-import { Rng, hashSeed } from '@llm/tensor-gpu';
+import { Rng, hashSeed, ownedVariable } from '@llm/tensor-gpu';
 import { randn, dropoutMask } from './random.js';
 import { embedIds, readIds, readMask } from './inputs.js';
 import { readPrefix, withPrefixMask, dropPrefix, broadcastRows, type Prefix, type PrefixOptions } from './prefix.js';
@@ -95,11 +95,11 @@ export class TransformerLM implements CausalLM, Parts {
     const cfg = this.config;
     const init = (name: string, shape: number[], kind: 'normal' | 'ones' | 'zeros', std: number): tf.Variable => {
       const given = weights?.get(name);
-      if (given) return tf.variable(given.clone(), true);
-      if (kind === 'ones') return tf.variable(tf.ones(shape), true);
-      if (kind === 'zeros') return tf.variable(tf.zeros(shape), true);
+      if (given) return ownedVariable(given.clone(), true);
+      if (kind === 'ones') return ownedVariable(tf.ones(shape), true);
+      if (kind === 'zeros') return ownedVariable(tf.zeros(shape), true);
       const n = shape.reduce((a, b) => a * b, 1);
-      return tf.variable(tf.tensor(randn(n, new Rng(hashSeed(cfg.seed, name)), std), shape), true);
+      return ownedVariable(tf.tensor(randn(n, new Rng(hashSeed(cfg.seed, name)), std), shape), true);
     };
     for (const p of this.layout.params) this.params.set(p.name, init(p.name, p.shape, p.init, p.std));
     for (const l of this.layout.linears) {
@@ -107,7 +107,7 @@ export class TransformerLM implements CausalLM, Parts {
       const shape = l.layout === 'in_out' ? [l.inFeatures, l.outFeatures] : [l.outFeatures, l.inFeatures];
       const weight = tiedHead ? this.params.get(this.layout.embedName)! : init(`${l.name}.weight`, shape, 'normal', l.std);
       const bias = l.bias ? weights?.get(`${l.name}.bias`) : undefined;
-      this.modules.set(l.name, new Linear({ inFeatures: l.inFeatures, outFeatures: l.outFeatures, layout: l.layout, bias: l.bias, weight, ...(bias ? { biasValue: bias.clone() } : {}) }));
+      this.modules.set(l.name, new Linear({ inFeatures: l.inFeatures, outFeatures: l.outFeatures, layout: l.layout, bias: l.bias, weight, ...(bias ? { biasValue: bias } : {}) }));
     }
     this.dropoutRng = new Rng(hashSeed(cfg.seed, 'dropout'));
   }

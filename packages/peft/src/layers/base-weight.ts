@@ -10,7 +10,7 @@ import { tf } from '@llm/tensor-gpu';
 import { Linear, type LinearModule } from '@llm/transformer';
 import { QuantizedLinear } from '@llm/quant';
 import { PeftError } from '../errors.js';
-import { ownedVariable } from './variables.js';
+import { ownedVariable } from '@llm/tensor-gpu';
 
 /** [O, C] as a new tensor (caller disposes, or call inside tf.tidy). */
 export function weightOutIn(base: LinearModule, what = 'base layer'): tf.Tensor2D {

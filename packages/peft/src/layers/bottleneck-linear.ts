@@ -19,7 +19,7 @@ import type { LinearModule } from '@llm/transformer';
 import { PeftError } from '../errors.js';
 import type { BottleneckActivation } from '../config.js';
 import type { AdapterLayer, DropoutFn } from './adapter-layer.js';
-import { ownedVariable } from './variables.js';
+import { ownedVariable } from '@llm/tensor-gpu';
 
 export interface BottleneckAdapter {
   act: BottleneckActivation;

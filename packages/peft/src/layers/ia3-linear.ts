@@ -14,7 +14,7 @@ import { tf } from '@llm/tensor-gpu';
 import type { LinearModule } from '@llm/transformer';
 import { PeftError } from '../errors.js';
 import type { AdapterLayer, DropoutFn } from './adapter-layer.js';
-import { ownedVariable } from './variables.js';
+import { ownedVariable } from '@llm/tensor-gpu';
 import { assignOutIn, baseBias, linearFrom, mergeableLinear, weightOutIn } from './base-weight.js';
 import { sameShape } from './lora-linear.js';
 

@@ -19,7 +19,7 @@ import { tf } from '@llm/tensor-gpu';
 import type { LinearModule } from '@llm/transformer';
 import { PeftError } from '../errors.js';
 import type { AdapterLayer, DropoutFn } from './adapter-layer.js';
-import { ownedVariable } from './variables.js';
+import { ownedVariable } from '@llm/tensor-gpu';
 import { assignOutIn, baseBias, detach, linearFrom, mergeableLinear, weightOutIn } from './base-weight.js';
 
 export interface LoraAdapterInit {

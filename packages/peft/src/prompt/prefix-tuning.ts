@@ -18,7 +18,7 @@ import type { RunOptions } from '@llm/transformer';
 import { PeftError } from '../errors.js';
 import { kaimingUniformA5, normal } from '../layers/init.js';
 import { promptConfigToJson, type ResolvedPrefixTuningConfig } from './config.js';
-import { ownedVariable } from '../layers/variables.js';
+import { ownedVariable } from '@llm/tensor-gpu';
 import type { Tuner } from '../tuner.js';
 
 interface Mlp {

@@ -17,7 +17,7 @@ import type { RunOptions, TransformerLM } from '@llm/transformer';
 import { PeftError } from '../errors.js';
 import { normal } from '../layers/init.js';
 import { promptConfigToJson, type ResolvedPromptTuningConfig } from './config.js';
-import { ownedVariable } from '../layers/variables.js';
+import { ownedVariable } from '@llm/tensor-gpu';
 import type { Tuner } from '../tuner.js';
 
 export interface PromptInitOptions {

@@ -12,7 +12,7 @@
  *
  * Call dispose() on a module you drop (model.dispose() frees the bias only).
  */
-import { tf } from '@llm/tensor-gpu';
+import { tf, ownedVariable } from '@llm/tensor-gpu';
 import type { LinearModule } from '@llm/transformer';
 import { QuantError } from '../errors.js';
 import { NF4_CODE, type Nf4Weight } from '../quantizers/nf4.js';
@@ -35,7 +35,7 @@ export abstract class QuantizedLinear implements LinearModule {
     if (bias && (bias instanceof Float32Array ? bias.length : bias.size) !== this.outFeatures) {
       throw new QuantError('INVALID_ARGUMENT', `quantized linear: bias has ${bias instanceof Float32Array ? bias.length : bias.size} values for ${this.outFeatures} outputs.`);
     }
-    this.bias = bias ? tf.variable(bias instanceof Float32Array ? tf.tensor1d(bias) : bias.clone().reshape([this.outFeatures]), false) : null;
+    this.bias = bias ? ownedVariable(bias instanceof Float32Array ? tf.tensor1d(bias) : tf.tidy(() => bias.reshape([this.outFeatures]).clone()), false) : null;
   }
 
   /** 'int8' | 'int4' | 'nf4' */

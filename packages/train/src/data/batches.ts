@@ -20,8 +20,8 @@ export interface HostBatch {
   mask?: Uint8Array;
 }
 
-export interface BatchSource {
-  next(): HostBatch;
+export interface BatchSource<B = HostBatch> {
+  next(): B;
   /** JSON-serialisable position/RNG state; setState(getState()) replays the same batches. */
   getState(): unknown;
   setState(state: unknown): void;

@@ -26,19 +26,22 @@ import { resolveCheckpointDir } from '../checkpoint/atomic-dir.js';
 import { MetricsLog } from '../metrics/log.js';
 import { renderLossCurve, readMetricsJsonl } from '../metrics/svg.js';
 import { distillationLoss } from '../distill.js';
+import type { Objective } from './objective.js';
 
-export interface TrainData {
-  train: BatchSource;
+export interface TrainData<B = HostBatch> {
+  train: BatchSource<B>;
   /** Validation batches (omit: no val loss, no best checkpoint, no early stop). */
-  val?: BatchSource;
+  val?: BatchSource<B>;
   /** A second sampler over the train split for nanoGPT-style train-loss estimates at eval time. */
-  trainEval?: BatchSource;
+  trainEval?: BatchSource<B>;
 }
 
 export interface StepInfo {
   step: number;
   maxIters: number;
   loss: number;
+  /** The objective's metrics for this step (mean over micro-batches); {} for the default loss. */
+  metrics: Record<string, number>;
   lr: number;
   gradNorm: number;
   tokensPerSec: number;
@@ -48,6 +51,8 @@ export interface StepInfo {
 export interface EvalInfo {
   step: number;
   valLoss: number | null;
+  /** The objective's metrics on the validation batches (mean), keys prefixed `eval_`; {} for the default loss. */
+  metrics: Record<string, number>;
   trainLoss: number | null;
   best: boolean;
 }
@@ -60,6 +65,11 @@ export interface TrainHooks {
   resume?: Pick<LoadedCheckpoint, 'optimizerState' | 'optimizerStep' | 'state'>;
   /** Teacher for knowledge distillation (its logits are soft targets; it is not trained). */
   teacher?: CausalLM;
+  /**
+   * The objective (default: next-token cross-entropy over HostBatches). With one, data sources may
+   * yield any batch type the objective takes, and evaluation reports the objective's loss.
+   */
+  objective?: Objective<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Saved as tokenizer.json into checkpoints. */
   tokenizer?: TokenizerDefinition;
   tokenizerHash?: string;
@@ -84,7 +94,7 @@ export interface TrainResult {
 }
 
 /** Run the loop until maxIters, early stop or abort. */
-export async function train(model: TrainableModel, data: TrainData, configInput: TrainConfigInput, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function train<B = HostBatch>(model: TrainableModel, data: TrainData<B>, configInput: TrainConfigInput, hooks: TrainHooks = {}): Promise<TrainResult> {
   const cfg = resolveTrainConfig(configInput);
   const params = model.trainableParameters();
   if (params.length === 0) throw new TrainError('CONFIG_INVALID', 'the model has no trainable weights (all frozen).');
@@ -123,8 +133,10 @@ export async function train(model: TrainableModel, data: TrainData, configInput:
   let evaluatedAt = -1;
   const evaluateNow = async () => {
     evaluatedAt = s.step;
-    const valLoss = data.val ? evaluate(model, data.val, cfg.evalIters) : null;
-    const trainLoss = cfg.evalTrain && data.trainEval ? evaluate(model, data.trainEval, cfg.evalIters) : null;
+    const val = data.val ? evaluateObjective(model, data.val, cfg.evalIters, hooks.objective) : null;
+    const valLoss = val?.loss ?? null;
+    const valMetrics = Object.fromEntries(Object.entries(val?.metrics ?? {}).map(([k, v]) => [`eval_${k}`, v]));
+    const trainLoss = cfg.evalTrain && data.trainEval ? evaluateObjective(model, data.trainEval, cfg.evalIters, hooks.objective).loss : null;
     lastValLoss = valLoss;
     const best = valLoss !== null && (s.bestValLoss === null || valLoss < s.bestValLoss);
     if (best) {
@@ -134,8 +146,8 @@ export async function train(model: TrainableModel, data: TrainData, configInput:
     } else if (valLoss !== null) {
       s.evalsWithoutImprovement++;
     }
-    hooks.onEval?.({ step: s.step, valLoss, trainLoss, best });
-    await log?.append({ step: s.step, loss: null, val_loss: valLoss, val_ppl: valLoss === null ? null : Math.exp(valLoss), train_eval_loss: trainLoss, lr: cosineLr(s.step, schedule(cfg)), grad_norm: null, tokens_per_sec: null, elapsed_ms: Math.round(performance.now() - t0) });
+    hooks.onEval?.({ step: s.step, valLoss, trainLoss, best, metrics: valMetrics });
+    await log?.append({ step: s.step, loss: null, val_loss: valLoss, val_ppl: valLoss === null || hooks.objective ? null : Math.exp(valLoss), train_eval_loss: trainLoss, lr: cosineLr(s.step, schedule(cfg)), grad_norm: null, tokens_per_sec: null, elapsed_ms: Math.round(performance.now() - t0), ...valMetrics });
     if (cfg.outDir) await writeLossPlot(cfg.outDir);
   };
 
@@ -148,15 +160,15 @@ export async function train(model: TrainableModel, data: TrainData, configInput:
       }
       const lr = cosineLr(s.step, schedule(cfg));
       const tStep = performance.now();
-      const { loss, gradNorm, tokens } = trainStep(model, data.train, opt, lr, cfg, hooks.teacher);
+      const { loss, gradNorm, tokens, metrics } = trainStep(model, data.train, opt, lr, cfg, hooks.teacher, hooks.objective);
       s.step++;
       s.tokensSeen += tokens;
       lastLoss = loss;
       if (!Number.isFinite(loss)) throw new TrainError('INVALID_ARGUMENT', `loss became ${loss} at step ${s.step} (lr ${lr.toExponential(2)}): lower the learning rate or enable gradient clipping.`);
-      const info: StepInfo = { step: s.step, maxIters: cfg.maxIters, loss, lr, gradNorm, tokensPerSec: (tokens * 1000) / (performance.now() - tStep), elapsedMs: performance.now() - t0 };
+      const info: StepInfo = { step: s.step, maxIters: cfg.maxIters, loss, metrics, lr, gradNorm, tokensPerSec: (tokens * 1000) / (performance.now() - tStep), elapsedMs: performance.now() - t0 };
       hooks.onStep?.(info);
       if (s.step % cfg.logInterval === 0) {
-        await log?.append({ step: s.step, loss, val_loss: null, lr, grad_norm: gradNorm, tokens_per_sec: Math.round(info.tokensPerSec), elapsed_ms: Math.round(info.elapsedMs) });
+        await log?.append({ step: s.step, loss, val_loss: null, lr, grad_norm: gradNorm, tokens_per_sec: Math.round(info.tokensPerSec), elapsed_ms: Math.round(info.elapsedMs), ...metrics });
       }
       const evalDue = cfg.evalInterval > 0 && s.step % cfg.evalInterval === 0;
       if (evalDue || s.step === cfg.maxIters) {
@@ -194,7 +206,7 @@ interface LoopState {
 const ARCHITECTURE = ['family', 'vocabSize', 'nLayer', 'nHead', 'nKvHead', 'nEmbd', 'headDim', 'intermediateSize', 'blockSize', 'activation', 'normEps', 'ropeTheta', 'bias', 'tieWordEmbeddings', 'nExperts', 'nExpertsPerTok'] as const;
 
 /** What the run trains and on what: recorded in every checkpoint, compared on resume. */
-function runFingerprint(model: TrainableModel, data: TrainData): RunFingerprint {
+function runFingerprint(model: TrainableModel, data: TrainData<unknown>): RunFingerprint {
   const cfg = model.config as unknown as Record<string, unknown>;
   const arch = Object.fromEntries(ARCHITECTURE.filter((k) => cfg[k] !== undefined).map((k) => [k, cfg[k]]));
   const sources: Record<string, unknown> = {};
@@ -238,7 +250,7 @@ async function refuseExistingRun(outDir: string, resumeWithoutState: boolean): P
   );
 }
 
-function restore(model: TrainableModel, data: TrainData, opt: AdamW, hooks: TrainHooks, cfg: TrainConfig, now: RunFingerprint): LoopState {
+function restore(model: TrainableModel, data: TrainData<unknown>, opt: AdamW, hooks: TrainHooks, cfg: TrainConfig, now: RunFingerprint): LoopState {
   const resume = hooks.resume;
   const st = resume?.state;
   const fresh = { step: 0, bestValLoss: null, evalsWithoutImprovement: 0, tokensSeen: 0, elapsedMs: 0 };
@@ -296,17 +308,34 @@ function batchLoss(model: TrainableModel, inputs: tf.Tensor2D, targets: tf.Tenso
 }
 
 /** One optimizer update over gradAccumSteps micro-batches. */
-function trainStep(model: TrainableModel, source: BatchSource, opt: AdamW, lr: number, cfg: TrainConfig, teacher?: CausalLM): { loss: number; gradNorm: number; tokens: number } {
+function trainStep(model: TrainableModel, source: BatchSource<unknown>, opt: AdamW, lr: number, cfg: TrainConfig, teacher?: CausalLM, objective?: Objective<unknown>): { loss: number; gradNorm: number; tokens: number; metrics: Record<string, number> } {
   const params = model.trainableParameters();
   const byVar = new Map(params.map(([n, v]) => [v.name, n]));
   let acc: Map<string, tf.Tensor> | null = null;
   let lossSum = 0;
   let tokens = 0;
+  const metricSums: Record<string, number> = {};
   for (let k = 0; k < cfg.gradAccumSteps; k++) {
-    const b = batchTensors(source.next());
-    tokens += b.tokens;
-    const teacherLogits = teacher ? tf.tidy(() => teacher.forward(b.inputs, b.mask ? { attentionMask: b.mask } : {})) : null;
-    const { value, grads } = tf.variableGrads(() => batchLoss(model, b.inputs, b.targets, b.mask, true, teacherLogits, cfg).div(cfg.gradAccumSteps) as tf.Scalar, params.map(([, v]) => v));
+    const raw = source.next();
+    let value: tf.Scalar;
+    let grads: tf.NamedTensorMap;
+    if (objective) {
+      let kept: Record<string, tf.Scalar | number> = {};
+      ({ value, grads } = tf.variableGrads(() => {
+        const r = objective.loss(model, raw, { training: true });
+        kept = Object.fromEntries(Object.entries(r.metrics ?? {}).map(([m, v]) => [m, typeof v === 'number' ? v : tf.keep(v)]));
+        return r.loss.div(cfg.gradAccumSteps) as tf.Scalar;
+      }, params.map(([, v]) => v)));
+      addMetrics(metricSums, kept, cfg.gradAccumSteps);
+      tokens += objective.tokens?.(raw) ?? 0;
+      objective.release?.(raw);
+    } else {
+      const b = batchTensors(raw as HostBatch);
+      tokens += b.tokens;
+      const teacherLogits = teacher ? tf.tidy(() => teacher.forward(b.inputs, b.mask ? { attentionMask: b.mask } : {})) : null;
+      ({ value, grads } = tf.variableGrads(() => batchLoss(model, b.inputs, b.targets, b.mask, true, teacherLogits, cfg).div(cfg.gradAccumSteps) as tf.Scalar, params.map(([, v]) => v)));
+      tf.dispose([b.inputs, b.targets, teacherLogits ?? []]);
+    }
     lossSum += value.dataSync()[0]!;
     const named = new Map(Object.entries(grads).map(([vn, g]) => [byVar.get(vn)!, g]));
     if (acc === null) {
@@ -319,7 +348,7 @@ function trainStep(model: TrainableModel, source: BatchSource, opt: AdamW, lr: n
         acc.set(n, sum);
       }
     }
-    tf.dispose([value, b.inputs, b.targets, teacherLogits ?? []]);
+    value.dispose();
   }
   const grads = acc!;
   const gradNorm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => g.square().sum()))).dataSync()[0]!);
@@ -332,7 +361,35 @@ function trainStep(model: TrainableModel, source: BatchSource, opt: AdamW, lr: n
   }
   opt.step(grads, lr);
   tf.dispose([...grads.values()]);
-  return { loss: lossSum, gradNorm, tokens };
+  return { loss: lossSum, gradNorm, tokens, metrics: metricSums };
+}
+
+/** sums[k] += v / n for each metric (tensors read and freed). */
+function addMetrics(sums: Record<string, number>, metrics: Record<string, tf.Scalar | number>, n: number): void {
+  for (const [k, v] of Object.entries(metrics)) {
+    const x = typeof v === 'number' ? v : v.dataSync()[0]!;
+    if (typeof v !== 'number') v.dispose();
+    sums[k] = (sums[k] ?? 0) + x / n;
+  }
+}
+
+/** Mean loss (and metrics) of the objective over `iters` batches, no gradients; the default objective is evaluate(). */
+export function evaluateObjective(model: TrainableModel, source: BatchSource<unknown>, iters: number, objective?: Objective<unknown>): { loss: number; metrics: Record<string, number> } {
+  if (!objective) return { loss: evaluate(model, source as BatchSource, iters), metrics: {} };
+  let sum = 0;
+  const metrics: Record<string, number> = {};
+  for (let i = 0; i < iters; i++) {
+    const raw = source.next();
+    let kept: Record<string, tf.Scalar | number> = {};
+    sum += tf.tidy(() => {
+      const r = objective.loss(model, raw, { training: false });
+      kept = Object.fromEntries(Object.entries(r.metrics ?? {}).map(([m, v]) => [m, typeof v === 'number' ? v : tf.keep(v)]));
+      return r.loss.dataSync()[0]!;
+    });
+    addMetrics(metrics, kept, iters);
+    objective.release?.(raw);
+  }
+  return { loss: sum / iters, metrics };
 }
 
 /** Mean next-token cross-entropy over `iters` batches: no dropout, no gradients, no MoE aux term. */

@@ -13,7 +13,7 @@
  *   opt.decayed;      // ['transformer.h.0.attn.c_attn.weight', …]
  *   opt.step(grads, 1e-3);
  */
-import { tf } from '@llm/tensor-gpu';
+import { tf, ownedVariable } from '@llm/tensor-gpu';
 import { TrainError } from '../errors.js';
 
 export type DecayRule = 'linear-2d' | 'all-2d' | ((name: string, param: tf.Variable) => boolean);
@@ -63,8 +63,8 @@ export class AdamW {
     this.params = params;
     const select = decaySelector(cfg.decay);
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      this.m.set(name, ownedVariable(tf.zerosLike(p), false));
+      this.v.set(name, ownedVariable(tf.zerosLike(p), false));
       if (select(name, p)) {
         this.decays.add(name);
         this.decayed.push(name);

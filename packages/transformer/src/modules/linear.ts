@@ -9,7 +9,7 @@
  *   const fc = new Linear({ inFeatures: 4, outFeatures: 8, layout: 'in_out', bias: true });
  *   fc.apply(tf.ones([3, 4])); // [3, 8]
  */
-import { tf } from '@llm/tensor-gpu';
+import { tf, ownedVariable } from '@llm/tensor-gpu';
 
 export type WeightLayout = 'in_out' | 'out_in';
 
@@ -27,8 +27,9 @@ export interface LinearOptions {
   outFeatures: number;
   layout: WeightLayout;
   bias: boolean;
-  /** Initial weight in `layout` (default zeros). Becomes a trainable tf.Variable, or is used as is if it is one. */
+  /** Initial weight in `layout` (default zeros): a tf.Variable is used as is, a tensor is copied into a trainable one. */
   weight?: tf.Tensor | tf.Variable;
+  /** Initial bias (copied; the caller keeps its tensor). Default zeros. */
   biasValue?: tf.Tensor;
 }
 
@@ -44,8 +45,8 @@ export class Linear implements LinearModule {
     this.outFeatures = o.outFeatures;
     this.layout = o.layout;
     const shape = o.layout === 'in_out' ? [o.inFeatures, o.outFeatures] : [o.outFeatures, o.inFeatures];
-    this.weight = o.weight instanceof tf.Variable ? o.weight : tf.variable(o.weight ?? tf.zeros(shape), true);
-    this.bias = o.bias ? tf.variable(o.biasValue ?? tf.zeros([o.outFeatures]), true) : null;
+    this.weight = o.weight instanceof tf.Variable ? o.weight : ownedVariable(o.weight ? o.weight.clone() : tf.zeros(shape), true);
+    this.bias = o.bias ? ownedVariable(o.biasValue ? o.biasValue.clone() : tf.zeros([o.outFeatures]), true) : null;
   }
 
   apply(x: tf.Tensor): tf.Tensor {
