@@ -11,6 +11,7 @@ import { TransformerError } from '@llm/transformer';
 import { TokenizerError } from '@llm/tokenizer-bpe';
 import { SampleError } from '@llm/sample';
 import { TrainError } from '@llm/train';
+import { PeftError } from '@llm/peft';
 import { CliError } from './options.js';
 import { pretrainCommand } from './commands/pretrain.js';
 import { sftCommand } from './commands/sft.js';
@@ -18,13 +19,14 @@ import { evalCommand } from './commands/eval.js';
 import { sampleCommand } from './commands/sample.js';
 import { tokenizerCommand } from './commands/tokenizer.js';
 import { startCommand } from './commands/start.js';
+import { mergeCommand } from './commands/merge.js';
 
 export function program(): Command {
   const p = new Command('llm-train')
     .description('Train, fine-tune, evaluate and sample small language models (llm-ts).')
     .showHelpAfterError(false)
     .exitOverride();
-  for (const c of [tokenizerCommand(), pretrainCommand(), sftCommand(), evalCommand(), sampleCommand(), startCommand()]) {
+  for (const c of [tokenizerCommand(), pretrainCommand(), sftCommand(), evalCommand(), sampleCommand(), mergeCommand(), startCommand()]) {
     p.addCommand(c.exitOverride().configureOutput({ writeErr: () => undefined }));
   }
   p.configureOutput({ writeErr: () => undefined });
@@ -59,6 +61,11 @@ function report(e: unknown): number {
   if (e instanceof TransformerError || e instanceof TokenizerError || e instanceof SampleError) {
     say(oneLine(e.message));
     return e.code.startsWith('CONFIG') ? 2 : 1;
+  }
+  if (e instanceof PeftError) {
+    // an adapter config or file the method cannot take (commands turn most into CliErrors first)
+    say(oneLine(e.message));
+    return e.code === 'CONFIG_INVALID' || e.code === 'INVALID_ARGUMENT' ? 2 : 1;
   }
   const fs = fsErrorLine(e);
   if (fs !== null) {

@@ -7,13 +7,13 @@
 import { join } from 'node:path';
 import { tf } from '@llm/tensor-gpu';
 import type { TransformerLM } from '@llm/transformer';
-import { train, type TrainData, type TrainConfigInput, type TrainResult, type LoadedCheckpoint, type ResolvedTokenizer } from '@llm/train';
+import { train, type TrainableModel, type TrainData, type TrainConfigInput, type TrainResult, type LoadedCheckpoint, type ResolvedTokenizer } from '@llm/train';
 import { createProgress } from './progress.js';
 import { CliError } from './options.js';
 
 export interface RunOptions {
   tok: ResolvedTokenizer;
-  resumed: LoadedCheckpoint | null;
+  resumed: LoadedCheckpoint<TrainableModel> | null;
   log: (line: string) => void;
   /** Stop (saving a checkpoint) after this many milliseconds. */
   maxMs?: number;
@@ -32,12 +32,12 @@ export interface RunOptions {
  * and a step-0 run would overwrite the checkpoint. Refused before any work unless --force (then the
  * run starts over from the checkpoint's weights).
  */
-export function requireResumable(resumed: LoadedCheckpoint | null, force: boolean): void {
+export function requireResumable(resumed: LoadedCheckpoint<TrainableModel> | null, force: boolean): void {
   if (!resumed || resumed.state || force) return;
   throw new CliError(`--resume: ${resumed.dir} has no trainer_state.json, so it cannot be resumed (its step, data position and schedule are unknown); restore it, or add --force to start over from its weights`, 1);
 }
 
-export async function runTraining(model: TransformerLM, data: TrainData, cfg: TrainConfigInput, o: RunOptions): Promise<TrainResult> {
+export async function runTraining(model: TrainableModel, data: TrainData, cfg: TrainConfigInput, o: RunOptions): Promise<TrainResult> {
   const ctl = new AbortController();
   let why = '';
   const onSignal = (sig: string) => {

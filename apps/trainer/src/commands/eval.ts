@@ -6,19 +6,25 @@
  *   // 101,245 tokens · loss 1.4821 nats/token · perplexity 4.40 · 2.138 bits/token
  *   llm-train eval --checkpoint out/best --data a.txt b.txt   // a line per file, then the total
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
-import { findModelDir, loadModel, TransformerError, type TransformerLM } from '@llm/transformer';
+import { findModelDir, loadModel, TransformerError, type CausalLM, type TransformerLM } from '@llm/transformer';
 import { resolveTokenizer, writeTokenShard, rangePerplexity, TokenShard, TrainError } from '@llm/train';
-import { addOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
+import type { PeftModel } from '@llm/peft';
+import { addOptions, explicitOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
+import { adapterBase, adapterVirtualTokens, attachAdapter } from '../peft.js';
+
+/** --adapter of eval and sample. */
+export const ADAPTER_HELP = "PEFT adapter directory (what llm-train sft --peft writes to <out>/adapter, or an HF PEFT one) to run on top of --checkpoint, which then defaults to the adapter's base_model_name_or_path when that folder exists";
 
 export const EVAL_SPECS: OptSpec[] = [
   { name: 'checkpoint', flag: 'checkpoint', kind: 'string', def: 'out', help: 'checkpoint directory, or a run folder: its newest best/ or checkpoint/ (out/sft/best after llm-train sft)' },
   { name: 'data', flag: 'data', kind: 'paths', help: 'text or JSONL files to score (each on its own, then the total)' },
-  { name: 'tokenizer', flag: 'tokenizer', kind: 'string', help: 'tokenizer file or "byte" (default <checkpoint>/tokenizer.json)' },
+  { name: 'adapter', flag: 'adapter', kind: 'string', help: ADAPTER_HELP },
+  { name: 'tokenizer', flag: 'tokenizer', kind: 'string', help: 'tokenizer file or "byte" (default <adapter>/tokenizer.json, else <checkpoint>/tokenizer.json)' },
   { name: 'batchSize', flag: 'batch-size', kind: 'int', min: 1, def: 8, help: 'windows per forward pass' },
 ];
 
@@ -33,6 +39,55 @@ export async function openCheckpoint(path: string): Promise<{ model: Transformer
   }
 }
 
+export interface OpenedModel {
+  /** The model to run: the checkpoint, or the checkpoint with the adapter attached (its context shortened by a prompt's virtual tokens). */
+  model: CausalLM;
+  /** The checkpoint directory read. */
+  dir: string;
+  /** Where the tokenizer is by default: <adapter>/tokenizer.json when there is one, else <checkpoint>/tokenizer.json. */
+  tokenizer: string;
+  /** "out/best" or "out/best + adapter out/lora/adapter". */
+  label: string;
+  dispose(): void;
+}
+
+/**
+ * --checkpoint, with --adapter attached when given (inference). Without an explicit --checkpoint,
+ * an adapter's base_model_name_or_path (llm-train sft records the --init it trained on) is the base.
+ */
+export async function openModel(o: Record<string, unknown>, explicit: ReadonlySet<string>): Promise<OpenedModel> {
+  const adapter = o.adapter as string | undefined;
+  const base = adapter && !explicit.has('checkpoint') ? ((await adapterBase(adapter)) ?? (o.checkpoint as string)) : (o.checkpoint as string);
+  if (adapter && !(await stat(adapter).catch(() => null))?.isDirectory()) throw new CliError(`--adapter ${adapter}: no such adapter directory (an adapter directory holds adapter_config.json and adapter_model.safetensors, e.g. <out>/adapter written by llm-train sft --peft)`, 1);
+  const { model, dir } = await openCheckpoint(base);
+  if (!adapter) return { model, dir, tokenizer: join(dir, 'tokenizer.json'), label: dir, dispose: () => model.dispose() };
+  let peft: PeftModel;
+  try {
+    peft = await attachAdapter(model, adapter);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  const own = join(adapter, 'tokenizer.json');
+  return { model: withContext(peft), dir, tokenizer: (await stat(own).catch(() => null))?.isFile() ? own : join(dir, 'tokenizer.json'), label: `${dir} + adapter ${adapter}`, dispose: () => peft.dispose() };
+}
+
+/**
+ * A prompt-learning adapter puts virtual tokens in front of every sequence, in the same context:
+ * the model as callers see it has that much less room (blockSize − P), so windows and generation fit.
+ */
+function withContext(peft: PeftModel): CausalLM {
+  const P = adapterVirtualTokens(peft);
+  if (P === 0) return peft;
+  const config = { ...peft.config, blockSize: peft.config.blockSize - P };
+  return {
+    config,
+    generationConfig: peft.generationConfig,
+    forward: (ids, opts) => peft.forward(ids, opts),
+    createCache: (batch, maxLen) => peft.createCache(batch, maxLen ?? config.blockSize),
+  };
+}
+
 /** "101,245 tokens · loss 1.4821 nats/token · perplexity 4.40 · 2.138 bits/token" */
 const describe = (r: { tokens: number; loss: number }) =>
   `${r.tokens.toLocaleString('en-US')} tokens · loss ${r.loss.toFixed(4)} nats/token · perplexity ${Math.exp(r.loss).toFixed(2)} · ${(r.loss / Math.LN2).toFixed(3)} bits/token`;
@@ -42,12 +97,17 @@ export function evalCommand(): Command {
     const o = await resolveOptions(cmd, EVAL_SPECS);
     if (!o.data) throw new CliError('--data is required');
     await initBackend({ log: false });
-    const { model, dir } = await openCheckpoint(o.checkpoint as string);
-    const tok = await resolveTokenizer((o.tokenizer as string | undefined) ?? join(dir, 'tokenizer.json')).catch((e: unknown) => {
+    const opened = await openModel(o, await explicitOptions(cmd, EVAL_SPECS));
+    const { model } = opened;
+    const tok = await resolveTokenizer((o.tokenizer as string | undefined) ?? opened.tokenizer).catch((e: unknown) => {
+      opened.dispose();
       throw new CliError(e instanceof TrainError ? e.message : String(e), 1);
     });
-    if (tok.tokenizer.vocabSize !== model.config.vocabSize) throw new CliError(`tokenizer vocabulary ${tok.tokenizer.vocabSize} ≠ model vocabulary ${model.config.vocabSize}: pass the tokenizer the model was trained with`);
-    process.stderr.write(`model: ${dir}\n`);
+    if (tok.tokenizer.vocabSize !== model.config.vocabSize) {
+      opened.dispose();
+      throw new CliError(`tokenizer vocabulary ${tok.tokenizer.vocabSize} ≠ model vocabulary ${model.config.vocabSize}: pass the tokenizer the model was trained with`);
+    }
+    process.stderr.write(`model: ${opened.label}\n`);
     const files = o.data as string[];
     const tmp = await mkdtemp(join(tmpdir(), 'llm-eval-'));
     try {
@@ -64,7 +124,7 @@ export function evalCommand(): Command {
       if (files.length > 1) process.stdout.write(`total: ${describe({ tokens, loss: nats / tokens })}\n`);
     } finally {
       await rm(tmp, { recursive: true, force: true });
-      model.dispose();
+      opened.dispose();
     }
   });
 }

@@ -6,18 +6,18 @@
  *   llm-train sample --prompt "Once upon a time"      # the newest model under out/
  *   llm-train sample --checkpoint out/best --prompt "ROMEO:" --max-tokens 200 --temperature 0.8 --top-k 40
  */
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
 import { promptRoom, stream, type CausalLMLike } from '@llm/sample';
 import type { Tokenizer } from '@llm/tokenizer-bpe';
 import { resolveTokenizer } from '@llm/train';
-import { addOptions, resolveOptions, type OptSpec } from '../options.js';
-import { openCheckpoint } from './eval.js';
+import { addOptions, explicitOptions, resolveOptions, type OptSpec } from '../options.js';
+import { ADAPTER_HELP, openModel } from './eval.js';
 
 export const SAMPLE_SPECS: OptSpec[] = [
   { name: 'checkpoint', flag: 'checkpoint', kind: 'string', def: 'out', help: 'checkpoint directory, or a run folder: its newest best/ or checkpoint/' },
-  { name: 'tokenizer', flag: 'tokenizer', kind: 'string', help: 'tokenizer file or "byte" (default <checkpoint>/tokenizer.json)' },
+  { name: 'adapter', flag: 'adapter', kind: 'string', help: ADAPTER_HELP },
+  { name: 'tokenizer', flag: 'tokenizer', kind: 'string', help: 'tokenizer file or "byte" (default <adapter>/tokenizer.json, else <checkpoint>/tokenizer.json)' },
   { name: 'prompt', flag: 'prompt', kind: 'string', def: '\n', help: 'text to continue' },
   { name: 'maxTokens', flag: 'max-tokens', kind: 'int', min: 1, def: 200, help: 'tokens to generate' },
   { name: 'temperature', flag: 'temperature', kind: 'number', min: 0, def: 0.8, help: 'softmax temperature (0 = greedy)' },
@@ -29,10 +29,13 @@ export function sampleCommand(): Command {
   return addOptions(new Command('sample').description('generate text from a checkpoint'), SAMPLE_SPECS).action(async (_o, cmd: Command) => {
     const o = await resolveOptions(cmd, SAMPLE_SPECS);
     await initBackend({ log: false });
-    const { model, dir } = await openCheckpoint(o.checkpoint as string);
-    const tok = await resolveTokenizer((o.tokenizer as string | undefined) ?? join(dir, 'tokenizer.json'));
-    await writeSample(model, tok.tokenizer, o.prompt as string, { maxTokens: o.maxTokens as number, temperature: o.temperature as number, topK: o.topK as number, seed: o.seed as number });
-    model.dispose();
+    const opened = await openModel(o, await explicitOptions(cmd, SAMPLE_SPECS));
+    try {
+      const tok = await resolveTokenizer((o.tokenizer as string | undefined) ?? opened.tokenizer);
+      await writeSample(opened.model, tok.tokenizer, o.prompt as string, { maxTokens: o.maxTokens as number, temperature: o.temperature as number, topK: o.topK as number, seed: o.seed as number });
+    } finally {
+      opened.dispose();
+    }
   });
 }
 
