@@ -25,7 +25,6 @@ import { BottleneckLinear } from './layers/bottleneck-linear.js';
 import { ModulesToSaveLinear } from './layers/modules-to-save.js';
 import { dropoutFn } from './layers/dropout.js';
 import { saveAdapter } from './format/save.js';
-import { loadAdapter } from './format/load.js';
 
 export interface GetPeftModelOptions {
   /** Name of the first adapter. Default 'default'. */
@@ -331,11 +330,6 @@ export class PeftModel implements CausalLM {
   /** Write the adapters in HF PEFT's format (saveAdapter): `dir` for 'default', `dir/<name>` for the others. */
   async save(dir: string, opts: { adapterName?: string | readonly string[] } = {}): Promise<void> {
     await saveAdapter(this, dir, opts);
-  }
-
-  /** Read another adapter from a PEFT directory into this model (inactive; setAdapter switches). */
-  async loadAdapter(dir: string, adapterName: string, opts: { isTrainable?: boolean } = {}): Promise<PeftModel> {
-    return loadAdapter(this, dir, { ...opts, adapterName });
   }
 
   /** Free the adapters and the base model (quantized modules' packed state included). */

@@ -119,7 +119,7 @@ describe('adapter_config.json and tensor names as PEFT writes them', () => {
     const sub = JSON.parse(await readFile(join(out, 'other', 'adapter_config.json'), 'utf8')) as { r: number };
     expect([top.r, sub.r]).toEqual([2, 3]);
     const fresh = await loadAdapter(tinyModel(GPT2), out);
-    await fresh.loadAdapter(join(out, 'other'), 'other');
+    await loadAdapter(fresh, join(out, 'other'), { adapterName: 'other' });
     expect(fresh.adapterNames()).toEqual(['default', 'other']);
     fresh.setAdapter('other');
     expect(maxAbsDiff(logitsOf(fresh.forward(x)), y)).toBe(0);
