@@ -12,6 +12,7 @@ import { TokenizerError } from '@llm/tokenizer-bpe';
 import { SampleError } from '@llm/sample';
 import { TrainError } from '@llm/train';
 import { PeftError } from '@llm/peft';
+import { AlignError } from '@llm/align';
 import { CliError } from './options.js';
 import { pretrainCommand } from './commands/pretrain.js';
 import { sftCommand } from './commands/sft.js';
@@ -20,13 +21,16 @@ import { sampleCommand } from './commands/sample.js';
 import { tokenizerCommand } from './commands/tokenizer.js';
 import { startCommand } from './commands/start.js';
 import { mergeCommand } from './commands/merge.js';
+import { alignCommands } from './commands/align.js';
+import { rlCommands } from './commands/rl.js';
+import { rlaifCommand } from './commands/rlaif.js';
 
 export function program(): Command {
   const p = new Command('llm-train')
     .description('Train, fine-tune, evaluate and sample small language models (llm-ts).')
     .showHelpAfterError(false)
     .exitOverride();
-  for (const c of [tokenizerCommand(), pretrainCommand(), sftCommand(), evalCommand(), sampleCommand(), mergeCommand(), startCommand()]) {
+  for (const c of [tokenizerCommand(), pretrainCommand(), sftCommand(), ...alignCommands(), ...rlCommands(), rlaifCommand(), evalCommand(), sampleCommand(), mergeCommand(), startCommand()]) {
     p.addCommand(c.exitOverride().configureOutput({ writeErr: () => undefined }));
   }
   p.configureOutput({ writeErr: () => undefined });
@@ -64,6 +68,11 @@ function report(e: unknown): number {
   }
   if (e instanceof PeftError) {
     // an adapter config or file the method cannot take (commands turn most into CliErrors first)
+    say(oneLine(e.message));
+    return e.code === 'CONFIG_INVALID' || e.code === 'INVALID_ARGUMENT' ? 2 : 1;
+  }
+  if (e instanceof AlignError) {
+    // bad data (names file:line), a reference / tokenizer with another vocabulary: 1; a bad option combination: 2
     say(oneLine(e.message));
     return e.code === 'CONFIG_INVALID' || e.code === 'INVALID_ARGUMENT' ? 2 : 1;
   }

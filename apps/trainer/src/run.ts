@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { tf } from '@llm/tensor-gpu';
 import type { TransformerLM } from '@llm/transformer';
-import { train, type TrainableModel, type TrainData, type TrainConfigInput, type TrainResult, type LoadedCheckpoint, type ResolvedTokenizer } from '@llm/train';
+import { train, type TrainableModel, type TrainData, type TrainConfigInput, type TrainResult, type LoadedCheckpoint, type ResolvedTokenizer, type Objective, type EvalInfo, type HostBatch } from '@llm/train';
 import { createProgress } from './progress.js';
 import { CliError } from './options.js';
 
@@ -25,6 +25,19 @@ export interface RunOptions {
   tty?: boolean;
   /** --force: replace a run in the output folder, or resume despite a model/data/tokenizer mismatch (train's `force`). */
   force?: boolean;
+  /** The loss (train's `objective`: DPO, a reward model … from @llm/align); default next-token cross-entropy. */
+  objective?: Objective<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Called after each evaluation (after the progress note). */
+  onEval?: (e: EvalInfo) => void;
+}
+
+/** The eval metrics shown in an objective run's progress notes, when the objective logs them. */
+const NOTED = ['eval_rewards/accuracies', 'eval_rewards/margins', 'eval_accuracy', 'eval_f1', 'eval_mse', 'eval_kl'];
+
+function evalNote(e: EvalInfo, objective: boolean): string {
+  if (!objective) return `eval @ step ${e.step}: ${e.trainLoss !== null ? `train ${e.trainLoss.toFixed(4)} · ` : ''}val ${e.valLoss?.toFixed(4) ?? '-'}${e.valLoss !== null ? ` (ppl ${Math.exp(e.valLoss).toFixed(2)})` : ''}${e.best ? ' · best' : ''}`;
+  const shown = NOTED.filter((k) => typeof e.metrics[k] === 'number').map((k) => `${k.slice(5)} ${e.metrics[k]!.toFixed(4)}`);
+  return `eval @ step ${e.step}: val loss ${e.valLoss?.toFixed(4) ?? '-'}${shown.length ? ` · ${shown.join(' · ')}` : ''}${e.best ? ' · best' : ''}`;
 }
 
 /**
@@ -37,7 +50,7 @@ export function requireResumable(resumed: LoadedCheckpoint<TrainableModel> | nul
   throw new CliError(`--resume: ${resumed.dir} has no trainer_state.json, so it cannot be resumed (its step, data position and schedule are unknown); restore it, or add --force to start over from its weights`, 1);
 }
 
-export async function runTraining(model: TrainableModel, data: TrainData, cfg: TrainConfigInput, o: RunOptions): Promise<TrainResult> {
+export async function runTraining<B = HostBatch>(model: TrainableModel, data: TrainData<B>, cfg: TrainConfigInput, o: RunOptions): Promise<TrainResult> {
   const ctl = new AbortController();
   let why = '';
   const onSignal = (sig: string) => {
@@ -60,8 +73,12 @@ export async function runTraining(model: TrainableModel, data: TrainData, cfg: T
       ...(o.resumed ? { resume: o.resumed } : {}),
       ...(o.teacher ? { teacher: o.teacher } : {}),
       ...(o.force ? { force: true } : {}),
+      ...(o.objective ? { objective: o.objective } : {}),
       onStep: (s) => progress.step(s),
-      onEval: (e) => progress.note(`eval @ step ${e.step}: ${e.trainLoss !== null ? `train ${e.trainLoss.toFixed(4)} · ` : ''}val ${e.valLoss?.toFixed(4) ?? '-'}${e.valLoss !== null ? ` (ppl ${Math.exp(e.valLoss).toFixed(2)})` : ''}${e.best ? ' · best' : ''}`),
+      onEval: (e) => {
+        progress.note(evalNote(e, o.objective !== undefined));
+        o.onEval?.(e);
+      },
     });
   } finally {
     progress.stop();

@@ -46,7 +46,7 @@ export function sftCommand(): Command {
   });
 }
 
-async function loadTemplate(spec: string): Promise<ChatTemplate> {
+export async function loadTemplate(spec: string): Promise<ChatTemplate> {
   if (spec === 'chatml') return chatmlTemplate();
   if (!(await stat(spec).catch(() => null))) throw new CliError(`--template must be "chatml" or an existing tokenizer_config.json, chat_template.jinja or checkpoint directory, got ${spec}`);
   return loadChatTemplate(spec).catch((e: unknown) => {
@@ -157,13 +157,13 @@ export async function sft(o: Record<string, unknown>, explicit: ReadonlySet<stri
 }
 
 /** A resumed adapter run keeps its adapter: a method flag given now that differs from run.json is refused. */
-async function checkResumedPeft(o: Record<string, unknown>, explicit: ReadonlySet<string>): Promise<void> {
+export async function checkResumedPeft(o: Record<string, unknown>, explicit: ReadonlySet<string>): Promise<void> {
   const saved = (await readRunSettings(o.out as string))?.options ?? {};
   const diffs = PEFT_OPTIONS.filter((s) => explicit.has(s.name) && JSON.stringify(o[s.name]) !== JSON.stringify(saved[s.name] ?? s.def)).map((s) => `--${s.flag} ${String(o[s.name])} (the run has ${String(saved[s.name] ?? s.def ?? 'its default')})`);
   if (diffs.length) throw new CliError(`--resume: ${diffs.join(', ')}: a resumed run keeps the method and adapter it was started with; drop ${diffs.length > 1 ? 'those flags' : 'that flag'}, or start a new run in another --out`);
 }
 
-async function loadBase(dir: string): Promise<TransformerLM> {
+export async function loadBase(dir: string): Promise<TransformerLM> {
   try {
     return await loadModel(dir);
   } catch (e) {
@@ -172,7 +172,7 @@ async function loadBase(dir: string): Promise<TransformerLM> {
   }
 }
 
-function describePeft(peft: PeftModel, method: PeftMethod): string {
+export function describePeft(peft: PeftModel, method: PeftMethod): string {
   const c = peft.peftConfig[peft.activeAdapter!]! as unknown as Record<string, unknown>;
   const targets = Array.isArray(c.targetModules) ? (c.targetModules as string[]).join(',') : String(c.targetModules);
   switch (method) {
@@ -200,7 +200,7 @@ const isFile = async (p: string) => (await stat(p).catch(() => null))?.isFile() 
  * else checkpoint/'s (the last step): adapter_config.json, adapter_model.safetensors, tokenizer.json.
  * Written beside it and swapped in, so a crash leaves the old or the new adapter, never half of one.
  */
-async function writeAdapter(out: string, hasVal: boolean): Promise<{ dir: string; which: string }> {
+export async function writeAdapter(out: string, hasVal: boolean): Promise<{ dir: string; which: string }> {
   const best = join(out, 'best');
   const useBest = hasVal && (await isFile(join(best, 'adapter_config.json')));
   const src = useBest ? best : join(out, 'checkpoint');
