@@ -30,7 +30,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machineLine, sharedDataPath, median } from '@llm/kit';
+import { machineLine, benchmarkCorpus, median } from '@llm/kit';
 import { initBackend, IGNORE_INDEX } from '@llm/tensor-gpu';
 import { TransformerLM, loadModel, summarize } from '@llm/transformer';
 import { resolveTokenizer, writeTokenShard, TokenShard, splitTokens, WindowSampler, SftSampler, train } from '@llm/train';
@@ -62,23 +62,10 @@ const machine = machineLine(`backend ${info.backend}`);
 console.log(`# @llm/peft SFT benchmark — ${machine}\n`);
 
 // ---- data -------------------------------------------------------------------------------------
-let corpus = sharedDataPath('tinyshakespeare.txt');
-let dataName = 'Tiny Shakespeare (base: first 90%; task lines: the last 10%)';
-if (corpus === null) {
-  let x = 1337;
-  const rnd = () => (x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32;
-  const words = ['the', 'king', 'queen', 'lord', 'of', 'and', 'to', 'my', 'thou', 'art', 'shall', 'not', 'be', 'love', 'death', 'night', 'day', 'what', 'say', 'come', 'go', 'good', 'sweet', 'fair'];
-  const lines = [];
-  for (let i = 0; i < 20000; i++) {
-    const n = 3 + Math.floor(rnd() * 8);
-    const w = Array.from({ length: n }, (_, j) => words[Math.floor(rnd() ** (1 + (j % 3)) * words.length)]);
-    lines.push(w.join(' ') + (rnd() < 0.3 ? '.' : ','));
-  }
-  corpus = join(work, 'synthetic.txt');
-  writeFileSync(corpus, lines.join('\n') + '\n');
-  dataName = 'seeded synthetic text (Tiny Shakespeare absent)';
-  console.log('Tiny Shakespeare not found (../shared/data): a seeded synthetic text instead.');
-}
+const bc = benchmarkCorpus(work); // Tiny Shakespeare, or a seeded synthetic text on a fresh clone
+const corpus = bc.path;
+const dataName = bc.synthetic ? bc.name : `${bc.name} (base: first 90%; task lines: the last 10%)`;
+if (bc.synthetic) console.log('Tiny Shakespeare not found (../shared/data): a seeded synthetic text instead.');
 const tok = await resolveTokenizer('byte');
 const T = 128;
 const MODEL = { family: 'gpt2', vocabSize: 256, nLayer: 4, nHead: 4, nEmbd: 128, blockSize: T, bias: false, dropout: 0, activation: 'gelu_tanh', seed: 1337 };

@@ -15,7 +15,8 @@
 //   options: --train-seconds N, --iters N (a fixed number of iterations instead of a time budget: the
 //            same model on any machine and under any load), --tokens N, --calib N (calibration
 //            sequences of 64 tokens, default 64 / 32 quick), --save-model DIR (keep the trained fp32
-//            checkpoint), --model DIR (score a checkpoint saved by --save-model instead of training)
+//            checkpoint), --model DIR (score a checkpoint saved by --save-model instead of training),
+//            --schemes fp32,int4-g128,AWQ-4bit-g128 (a subset of our rows), --no-gguf, --out FILE
 //
 // Without ../shared/data/tinyshakespeare.txt the model is trained on a seeded synthetic text
 // (apps/trainer is private and not importable from here); the JSON says which.
@@ -25,7 +26,7 @@ import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { machineLine, sharedDataPath } from '@llm/kit';
+import { machineLine, benchmarkCorpus } from '@llm/kit';
 import { initBackend } from '@llm/tensor-gpu';
 import { TransformerLM, loadModel, summarize } from '@llm/transformer';
 import { resolveTokenizer, writeTokenShard, TokenShard, splitTokens, WindowSampler, train, rangePerplexity } from '@llm/train';
@@ -39,6 +40,11 @@ const fixedIters = opt('--iters', 0);
 const sopt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : null);
 const saveModelDir = sopt('--save-model');
 const modelDir = sopt('--model');
+// --schemes a,b: only these rows of ours (fp32 always runs: the reference); --no-gguf: skip llama.cpp;
+// --out FILE: the results JSON (default benchmarks/results/quant.json).
+const onlySchemes = sopt('--schemes')?.split(',') ?? null;
+const noGguf = args.includes('--no-gguf');
+const outFile = sopt('--out');
 const heldTokens = opt('--tokens', quick ? 1024 : 4096);
 const calibSamples = opt('--calib', quick ? 32 : 64);
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -51,24 +57,10 @@ const machine = machineLine(`backend ${info.backend}`);
 console.log(`# @llm/quant quality benchmark — ${machine}\n`);
 
 // ---- data -------------------------------------------------------------------------------------
-let corpus = sharedDataPath('tinyshakespeare.txt');
-let dataName = 'Tiny Shakespeare (first 90% train, last 10% held out)';
-if (corpus === null) {
-  // apps/trainer's corpus generator is private (not importable from benchmarks): a seeded synthetic text.
-  let x = 1337;
-  const rnd = () => (x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32;
-  const words = ['the', 'king', 'queen', 'lord', 'of', 'and', 'to', 'my', 'thou', 'art', 'shall', 'not', 'be', 'love', 'death', 'night', 'day', 'what', 'say', 'come', 'go', 'good', 'sweet', 'fair'];
-  const lines = [];
-  for (let i = 0; i < 20000; i++) {
-    const n = 3 + Math.floor(rnd() * 8);
-    const w = Array.from({ length: n }, (_, j) => words[Math.floor(rnd() ** (1 + (j % 3)) * words.length)]);
-    lines.push(w.join(' ') + (rnd() < 0.3 ? '.' : ','));
-  }
-  corpus = join(work, 'synthetic.txt');
-  writeFileSync(corpus, lines.join('\n') + '\n');
-  dataName = 'seeded synthetic text (Tiny Shakespeare absent)';
-  console.log('Tiny Shakespeare not found (../shared/data): training on a seeded synthetic text instead.');
-}
+const bc = benchmarkCorpus(work); // Tiny Shakespeare, or a seeded synthetic text on a fresh clone
+const corpus = bc.path;
+const dataName = bc.synthetic ? bc.name : `${bc.name} (first 90% train, last 10% held out)`;
+if (bc.synthetic) console.log('Tiny Shakespeare not found (../shared/data): a seeded synthetic text instead.');
 const vocab = 'byte';
 const tok = await resolveTokenizer(vocab, [corpus]);
 await writeTokenShard(join(work, 'tokens'), [corpus], tok);
@@ -164,7 +156,7 @@ const schemes = [
   ['AWQ-4bit-g128', (m) => awqQuantizeModel(m, { groupSize: 128, calibration })],
 ];
 console.log(`\nscoring ${held.end - held.start - 1} held-out tokens (64-token windows from the start of the val split)`);
-for (const [name, fn] of schemes) {
+for (const [name, fn] of schemes.filter(([n]) => n === 'fp32' || !onlySchemes || onlySchemes.includes(n))) {
   const m = await loadModel(ckpt);
   const t0 = performance.now();
   if (fn) fn(m);
@@ -218,7 +210,7 @@ async function llamaPerplexity(ctx, range, T) {
   return { tokens: n, loss: sum / n, perplexity: Math.exp(sum / n) };
 }
 
-const ll = await loadNodeLlamaCpp();
+const ll = noGguf ? { lib: null, reason: '--no-gguf' } : await loadNodeLlamaCpp();
 let ggufTokenizer = 'byte tokenizer metadata';
 if (!ll.lib) console.log(`\nllama.cpp rows skipped: ${ll.reason}`);
 else {
@@ -273,14 +265,14 @@ const lines = [
   ),
 ];
 const get = (n) => rows.find((r) => r.name === n)?.perplexity;
-const verdict = ['GPTQ-4bit-g128', 'AWQ-4bit-g128'].map((n) => `${n} ${get(n) < get('int4-g128') ? 'beats' : 'does NOT beat'} RTN int4-g128 (${get(n).toFixed(4)} vs ${get('int4-g128').toFixed(4)})`);
+const verdict = ['GPTQ-4bit-g128', 'AWQ-4bit-g128'].filter((n) => get(n) !== undefined && get('int4-g128') !== undefined).map((n) => `${n} ${get(n) < get('int4-g128') ? 'beats' : 'does NOT beat'} RTN int4-g128 (${get(n).toFixed(4)} vs ${get('int4-g128').toFixed(4)})`);
 console.log(`\n## quality (${quick ? 'quick' : 'full'} mode) — ${command}\n`);
 console.log(`${machine} · ${new Date().toISOString().slice(0, 10)} · GPT-2 4 layers × 128, byte vocab, ${(linearParams / 1e6).toFixed(2)}M block-linear params · ${lastStep} training iterations (${trainWall.toFixed(0)} s) on ${dataName} · ${rows[0].tokens} held-out tokens · calibration ${calibSamples} × 64 train tokens · GGUF: ${ggufTokenizer}\n`);
 console.log(lines.join('\n'));
 console.log(`\n${verdict.join('; ')}. Total ${elapsed()}.`);
 mkdirSync(join(here, '../results'), { recursive: true });
 writeFileSync(
-  join(here, '../results/quant.json'),
+  outFile ?? join(here, '../results/quant.json'),
   JSON.stringify(
     {
       machine,

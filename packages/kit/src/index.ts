@@ -10,7 +10,7 @@ export { expectError, expectErrorAsync, type ErrorClass, type MessageMatch } fro
 export { median } from './median.js';
 export { timeRuns, type TimeRunsOptions } from './time-runs.js';
 export { machineLine } from './machine-line.js';
-export { sharedDataDir, sharedDataPath } from './shared-data.js';
+export { sharedDataDir, sharedDataPath, benchmarkCorpus } from './shared-data.js';
 
 // Hostile-input suites: one case per child process, under a time and memory budget.
 export { runIsolated, type IsolatedOptions, type IsolatedResult, type IsolatedError } from './isolated.js';

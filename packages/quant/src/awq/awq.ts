@@ -7,9 +7,21 @@
  *   for α in {0, 1/20, …, 19/20}:  s = max(s_x^α / (w_mean^(1−α) + 1e-4), 1e-4) (AutoAWQ's default
  *       duo scaling; duoScaling: false gives llm-awq's s = max(s_x^α, 1e-4)); s /= √(max s · min s)
  *       W' = Q(W · diag(s)) · diag(1/s)        (Q = int4 asymmetric groups, round-to-nearest)
- *       loss(α) = mean ‖X·Wᵀ − X·W'ᵀ‖² over the group's linears and calibration rows
+ *       loss(α) (objective: 'block', the default; AutoAWQ _search_best_scale / _compute_best_scale
+ *           with its module2inspect): for attn_in (q/k/v, c_attn) and mlp_in (gate+up, c_fc), the
+ *           mean over every element of (y − y')² where y is the sub-block's output — the
+ *           self-attention's (the output of o_proj / attn.c_proj) or the MLP's (the output of
+ *           down_proj / mlp.c_proj), before the residual add, AutoAWQ's self_attn / mlp output —
+ *           with the group's float weights and y' the same with W' in their place (plain Linears,
+ *           model.replaceModule), both computed by running the model up to that projection
+ *           (captureOutputs) on the same calibration sequences (the first whole ones with ≤ maxRows
+ *           tokens), so through the same already-quantized earlier groups; the other linears of
+ *           the sub-block (o_proj, down_proj) are float then, as in AutoAWQ;
+ *         for attention out / MLP down, and every group with objective: 'linear':
+ *           mean ‖X·Wᵀ − X·W'ᵀ‖² over the group's linears and its first maxRows calibration rows
+ *           (for those two AutoAWQ's module2inspect is the linear itself, so this is its loss)
  *   keep the best α, with s = 1 (plain RTN) always a candidate (AWQ never does worse than RTN on
- *   the calibration data), then
+ *   the calibration data by its objective), then
  *   the linears hold Q(W·diag(s)) and their input is divided by s: folded into the norm before
  *   (ln_1 / input_layernorm for qkv, ln_2 / post_attention_layernorm for c_fc / gate+up: weight
  *   and bias ÷ s), else kept as the module's explicit input scale (attention out, MLP down).
@@ -36,22 +48,26 @@
  * clip loop runs over every linear of the block whether or not it got a scale (Llama with GQA gets
  * no o_proj scale — awq/models/llama.py get_layers_for_scaling — and its o_proj is still clipped).
  *
- * Differences from AutoAWQ, on purpose: the loss is measured on the group's own linears (AutoAWQ
- * runs the whole attention / MLP block), s = 1 added as a candidate, no folding into v_proj /
- * up_proj. Int4 groups are src/quantizers' quantizeInt4 (asymmetric, its range [min(w, 0),
- * max(w, 0)] as AutoGPTQ; AutoAWQ's pseudo_quantize_tensor uses [min w, max w]), also inside the
- * clipping search; the clip error is computed in float64 as dᵀ·(X_gᵀX_g / n)·d (the same mean of
- * squared partial dot products) and the last group may be shorter than groupSize (AutoAWQ asserts
- * in % groupSize = 0). The result is packed as GPTQ (g_idx = i // groupSize) and run by GptqLinear.
+ * Differences from AutoAWQ, on purpose: the calibration inputs come from the model with the
+ * earlier groups already quantized (AutoGPTQ's true_sequential; AutoAWQ feeds each layer the
+ * outputs of the float layers before it), the block loss runs the model's forward prefix rather
+ * than the sub-block alone (the same sub-block output on the same input, at the cost of recomputing
+ * the prefix per α), s = 1 added as a candidate, no folding into v_proj / up_proj (so attention
+ * out / MLP down keep an explicit input scale, or with unfoldable: 'rtn' no scale). Int4 groups
+ * are src/quantizers' quantizeInt4 (asymmetric, its range [min(w, 0), max(w, 0)] as AutoGPTQ;
+ * AutoAWQ's pseudo_quantize_tensor uses [min w, max w]), also inside the clipping search; the
+ * clip error is computed in float64 as dᵀ·(X_gᵀX_g / n)·d (the same mean of squared partial dot
+ * products) and the last group may be shorter than groupSize (AutoAWQ asserts in % groupSize = 0).
+ * The result is packed as GPTQ (g_idx = i // groupSize) and run by GptqLinear.
  *
- *   awqQuantizeModel(model, { groupSize: 128, calibration: { tokenizer, texts } });   // clip: true
+ *   awqQuantizeModel(model, { groupSize: 128, calibration: { tokenizer, texts } });   // objective: 'block', clip: true
  */
 import { tf } from '@llm/tensor-gpu';
-import type { TransformerLM } from '@llm/transformer';
+import { Linear, type TransformerLM } from '@llm/transformer';
 import { QuantError } from '../errors.js';
 import { quantizeInt4, unpackInt4 } from '../quantizers/index.js';
 import { f32 } from '../quantizers/common.js';
-import { captureInputs, calibrationSequences, linearWeight, sequentialGroups, type CalibrationOptions } from '../gptq/calibrate.js';
+import { captureInputs, captureOutputs, calibrationSequences, linearWeight, sequentialGroups, type CalibrationOptions, type LinearGroup } from '../gptq/calibrate.js';
 import { GptqLinear } from '../gptq/module.js';
 import { packGptq } from '../gptq/pack.js';
 import type { QuantizedWeight } from '../gptq/quantizer.js';
@@ -64,7 +80,21 @@ export interface AwqModelOptions {
   nGrid?: number;
   /** AutoAWQ's duo scaling s = s_x^α / w_mean^(1−α) (its default) instead of llm-awq's s_x^α. Default true. */
   duoScaling?: boolean;
-  /** Calibration rows kept per group for the loss (s_x uses all). Default 4096. */
+  /**
+   * What each α candidate is scored by. 'block' (default, AutoAWQ's _search_best_scale): for the
+   * groups with a sub-block behind them — attn_in (q/k/v, c_attn) and mlp_in (gate+up, c_fc) — the
+   * MSE of that sub-block's output (the self-attention's output projection o_proj / attn.c_proj,
+   * the MLP's down_proj / mlp.c_proj; before the residual add) between the float weights and the
+   * candidate's Q(W·diag(s))·diag(1/s), on the same calibration sequences through the same model
+   * prefix; the other groups (attention out, MLP down) by their own output, which is what AutoAWQ
+   * inspects there too. 'linear': every group by the MSE of its own linears' outputs.
+   */
+  objective?: 'block' | 'linear';
+  /**
+   * Calibration tokens per group for the loss (s_x uses all): the first maxRows rows with the
+   * 'linear' objective; with 'block', the first whole sequences with ≤ maxRows tokens in all (at
+   * least one). Default 4096.
+   */
   maxRows?: number;
   /** Linears (HF names) to leave in float. */
   skip?: readonly string[];
@@ -87,14 +117,19 @@ export interface AwqModelOptions {
 export interface AwqGroupResult {
   names: string[];
   alpha: number;
-  /** Output MSE on the calibration rows at the chosen α, and at α = 0 (RTN). */
+  /**
+   * The objective at the chosen α and at s = 1 (RTN), on the calibration rows: the sub-block output
+   * MSE ('block') or the group's own output MSE ('linear'), per output element.
+   */
   loss: number;
   rtnLoss: number;
   folded: string | null;
+  /** Which objective scored this group's candidates ('block' only for attn_in / mlp_in). */
+  objective?: 'block' | 'linear';
   /** True when the group was quantized round-to-nearest (s = 1) because 1/s could not be folded (unfoldable: 'rtn'). */
   rtn?: boolean;
   /**
-   * clip: true only. The output MSE on the same calibration rows as `loss` of the weights as
+   * clip: true only. The same objective on the same calibration rows as `loss`, of the weights as
    * stored (after the clipping search), the linears that were clipped (q/k/c_attn never are), and
    * the fraction of their (row, group) pairs whose chosen ratio is below 1.
    */
@@ -127,95 +162,185 @@ export function int4Groups(W: Float32Array, out: number, inF: number, groupSize:
 export function awqQuantizeModel(model: TransformerLM, opts: AwqModelOptions): AwqReport {
   const gs = opts.groupSize ?? 128;
   if (!Number.isInteger(gs) || gs < 2 || gs % 2) throw new QuantError('INVALID_ARGUMENT', `AWQ: groupSize must be an even integer ≥ 2, got ${gs}.`);
+  const objective = opts.objective ?? 'block';
+  if (objective !== 'block' && objective !== 'linear') throw new QuantError('INVALID_ARGUMENT', `AWQ: objective must be 'block' or 'linear', got ${String(objective)}.`);
   const nGrid = opts.nGrid ?? 20;
   const maxRows = opts.maxRows ?? 4096;
+  const duo = opts.duoScaling ?? true;
   const seqs = calibrationSequences(model, opts.calibration);
   const skip = new Set(opts.skip ?? []);
   const params = new Set(model.namedParameters().map(([n]) => n));
   const clip = opts.clip ?? true;
   // AutoAWQ _compute_best_clip: every step-th token of all the calibration tokens (in order)
   const clipStep = awqClipStep(seqs.reduce((a, q) => a + q.length, 0));
+  const groups = sequentialGroups(model);
+  // block objective: whole calibration sequences, first ones, ≤ maxRows tokens in all (at least one)
+  const batches = objective === 'block' ? blockBatches(seqs, maxRows) : [];
   const results: AwqGroupResult[] = [];
-  for (const group of sequentialGroups(model)) {
-    const names = group.names.filter((n) => !skip.has(n));
-    if (names.length === 0) continue;
-    const inF = model.getModule(names[0]!).inFeatures;
-    const absSum = new Float64Array(inF);
-    let count = 0;
-    const rows: Float32Array[] = [];
-    let kept = 0;
-    const clipRows: Float32Array[] = [];
-    const clipAny = clip && names.some((n) => !awqClipSkipped(n));
-    captureInputs(model, [names[0]!], seqs, (_n, x) => {
-      const v = x.dataSync() as Float32Array; // [T, in]
-      const T = v.length / inF;
-      for (let k = 0; k < v.length; k++) absSum[k % inF]! += Math.abs(v[k]!);
-      if (clipAny) for (let t = (clipStep - (count % clipStep)) % clipStep; t < T; t += clipStep) clipRows.push(v.slice(t * inF, (t + 1) * inF));
-      count += T;
-      if (kept < maxRows) {
-        const take = Math.min(T, maxRows - kept);
-        rows.push(v.slice(0, take * inF));
-        kept += take;
+  try {
+    for (const group of groups) {
+      const names = group.names.filter((n) => !skip.has(n));
+      if (names.length === 0) continue;
+      // the block objective's sub-block output: AutoAWQ's module2inspect (self_attn / mlp) output
+      const blockOut = objective === 'block' ? awqBlockOutput(groups, group) : null;
+      const inF = model.getModule(names[0]!).inFeatures;
+      const absSum = new Float64Array(inF);
+      let count = 0;
+      const rows: Float32Array[] = [];
+      let kept = 0;
+      const clipRows: Float32Array[] = [];
+      const clipAny = clip && names.some((n) => !awqClipSkipped(n));
+      captureInputs(model, [names[0]!], seqs, (_n, x) => {
+        const v = x.dataSync() as Float32Array; // [T, in]
+        const T = v.length / inF;
+        for (let k = 0; k < v.length; k++) absSum[k % inF]! += Math.abs(v[k]!);
+        if (clipAny) for (let t = (clipStep - (count % clipStep)) % clipStep; t < T; t += clipStep) clipRows.push(v.slice(t * inF, (t + 1) * inF));
+        count += T;
+        if (!blockOut && kept < maxRows) {
+          const take = Math.min(T, maxRows - kept);
+          rows.push(v.slice(0, take * inF));
+          kept += take;
+        }
+      });
+      const sx = Float64Array.from(absSum, (a) => a / count);
+      const Xh = new Float32Array(kept * inF);
+      let off = 0;
+      for (const r of rows) {
+        Xh.set(r, off);
+        off += r.length;
       }
-    });
-    const sx = Float64Array.from(absSum, (a) => a / count);
-    const Xh = new Float32Array(kept * inF);
-    let off = 0;
-    for (const r of rows) {
-      Xh.set(r, off);
-      off += r.length;
-    }
-    const lin = names.map((n) => ({ name: n, m: model.getModule(n), ...linearWeight(model.getModule(n), n) }));
-    const best = awqSearch(Xh, kept, inF, sx, lin.map((l) => ({ W: l.W, out: l.m.outFeatures })), gs, nGrid, opts.duoScaling ?? true);
-    const rtnLoss = best.rtnLoss;
-    // apply: fold 1/s into the norm when every linear reading it is quantized here
-    const fold = group.norm !== null && names.length === group.names.length ? group.norm : null;
-    if (fold) {
-      for (const suffix of ['weight', 'bias']) {
-        const pn = `${fold}.${suffix}`;
-        if (!params.has(pn)) continue;
-        const v = model.param(pn);
-        v.assign(tf.tidy(() => v.div(tf.tensor1d(best.s))));
+      const lin = names.map((n) => ({ name: n, m: model.getModule(n), ...linearWeight(model.getModule(n), n) }));
+      const linW = lin.map((l) => ({ W: l.W, out: l.m.outFeatures }));
+      const probe = blockOut ? new BlockProbe(model, blockOut, batches) : null;
+      try {
+        // the objective for a set of effective weights W_eff (one per linear of the group)
+        const lossOf = probe
+          ? (Weffs: readonly Float32Array[]) => probe.loss(lin.map((l, j) => ({ name: l.name, out: l.m.outFeatures, inF, Weff: Weffs[j]!, bias: l.bias })))
+          : (Weffs: readonly Float32Array[]) => outputMse(Xh, kept, inF, lin.map((l, j) => ({ W: l.W, out: l.m.outFeatures, Weff: Weffs[j]! })));
+        const best = awqGridSearch(sx, inF, linW, gs, nGrid, duo, lossOf);
+        const rtnLoss = best.rtnLoss;
+        const fold = group.norm !== null && names.length === group.names.length ? group.norm : null;
+        const rtn = !fold && opts.unfoldable === 'rtn';
+        const s = rtn ? new Float32Array(inF).fill(1) : best.s;
+        // the clipping search's input: the sampled tokens divided by s, as AutoAWQ's apply_scale leaves them
+        const nClip = clipRows.length;
+        const Xc = new Float32Array(nClip * inF);
+        clipRows.forEach((row, t) => {
+          for (let i = 0; i < inF; i++) Xc[t * inF + i] = row[i]! / s[i]!;
+        });
+        const clipped: string[] = [];
+        let pairs = 0;
+        let shrunk = 0;
+        const qs: QuantizedWeight[] = [];
+        for (const l of lin) {
+          const out = l.m.outFeatures;
+          let Ws = scaleColumns(l.W, out, inF, s); // W·diag(s)
+          if (clip && nClip > 0 && !awqClipSkipped(l.name)) {
+            const c = awqClipSearch(Ws, out, inF, Xc, nClip, gs);
+            Ws = c.W;
+            clipped.push(l.name);
+            pairs += c.ratio.length;
+            for (const r of c.ratio) if (r < 1) shrunk++;
+          }
+          qs.push(int4Groups(Ws, out, inF, gs));
+        }
+        const r: AwqGroupResult = rtn
+          ? { names, alpha: 0, loss: rtnLoss, rtnLoss, folded: null, rtn: true }
+          : { names, alpha: best.alpha, loss: best.loss, rtnLoss, folded: fold };
+        r.objective = probe ? 'block' : 'linear';
+        if (clip) {
+          // the same objective, on the same rows, of the weights as stored (before the model changes)
+          r.clipLoss = clipped.length ? lossOf(qs.map((q) => awqEffectiveWeight(q, s))) : r.loss;
+          r.clipped = clipped;
+          r.clipShrunk = pairs ? shrunk / pairs : 0;
+        }
+        // apply: fold 1/s into the norm when every linear reading it is quantized here
+        if (fold) {
+          for (const suffix of ['weight', 'bias']) {
+            const pn = `${fold}.${suffix}`;
+            if (!params.has(pn)) continue;
+            const v = model.param(pn);
+            v.assign(tf.tidy(() => v.div(tf.tensor1d(best.s))));
+          }
+        }
+        lin.forEach((l, j) => model.replaceModule(l.name, new GptqLinear(packGptq(qs[j]!), l.bias, fold || rtn ? null : best.s)));
+        results.push(r);
+        opts.onProgress?.({ names, alpha: r.alpha, loss: r.loss, rtnLoss, ...(clip ? { clipLoss: r.clipLoss! } : {}) });
+      } finally {
+        probe?.dispose();
       }
     }
-    const rtn = !fold && opts.unfoldable === 'rtn';
-    const s = rtn ? new Float32Array(inF).fill(1) : best.s;
-    // the clipping search's input: the sampled tokens divided by s, as AutoAWQ's apply_scale leaves them
-    const nClip = clipRows.length;
-    const Xc = new Float32Array(nClip * inF);
-    clipRows.forEach((row, t) => {
-      for (let i = 0; i < inF; i++) Xc[t * inF + i] = row[i]! / s[i]!;
-    });
-    const clipped: string[] = [];
-    let pairs = 0;
-    let shrunk = 0;
-    const stored: Array<{ W: Float32Array; out: number; Weff: Float32Array }> = [];
-    for (const l of lin) {
-      const out = l.m.outFeatures;
-      let Ws = scaleColumns(l.W, out, inF, s); // W·diag(s)
-      if (clip && nClip > 0 && !awqClipSkipped(l.name)) {
-        const c = awqClipSearch(Ws, out, inF, Xc, nClip, gs);
-        Ws = c.W;
-        clipped.push(l.name);
-        pairs += c.ratio.length;
-        for (const r of c.ratio) if (r < 1) shrunk++;
-      }
-      const q = int4Groups(Ws, out, inF, gs);
-      if (clip) stored.push({ W: l.W, out, Weff: awqEffectiveWeight(q, s) });
-      model.replaceModule(l.name, new GptqLinear(packGptq(q), l.bias, fold || rtn ? null : best.s));
-    }
-    const r: AwqGroupResult = rtn
-      ? { names, alpha: 0, loss: rtnLoss, rtnLoss, folded: null, rtn: true }
-      : { names, alpha: best.alpha, loss: best.loss, rtnLoss, folded: fold };
-    if (clip) {
-      r.clipLoss = clipped.length ? outputMse(Xh, kept, inF, stored) : r.loss;
-      r.clipped = clipped;
-      r.clipShrunk = pairs ? shrunk / pairs : 0;
-    }
-    results.push(r);
-    opts.onProgress?.({ names, alpha: r.alpha, loss: r.loss, rtnLoss, ...(clip ? { clipLoss: r.clipLoss! } : {}) });
+  } finally {
+    tf.dispose(batches);
   }
   return { groups: results, samples: seqs.length };
+}
+
+/**
+ * The linear whose output is the sub-block output AutoAWQ's loss inspects for a group
+ * (module2inspect): for attn_in (qkv / c_attn) the same layer's attention output projection
+ * (o_proj / attn.c_proj: the self-attention's output, before the residual add), for mlp_in
+ * (gate+up / c_fc) the MLP's down projection (down_proj / mlp.c_proj: the MLP's output). Null
+ * for the unfoldable groups (attention out, MLP down), whose module2inspect is the linear itself.
+ */
+export function awqBlockOutput(groups: readonly LinearGroup[], group: LinearGroup): string | null {
+  const kind = group.kind === 'attn_in' ? 'attn_out' : group.kind === 'mlp_in' ? 'mlp_out' : null;
+  if (!kind) return null;
+  return groups.find((g) => g.layer === group.layer && g.kind === kind)?.names[0] ?? null;
+}
+
+/** The first calibration sequences with ≤ maxRows tokens in all (at least one), as [B, T] int32 batches of equal-length sequences. */
+function blockBatches(seqs: readonly number[][], maxRows: number): tf.Tensor[] {
+  const byLen = new Map<number, number[][]>();
+  let tokens = 0;
+  for (const q of seqs) {
+    if (tokens > 0 && tokens + q.length > maxRows) break;
+    tokens += q.length;
+    byLen.set(q.length, [...(byLen.get(q.length) ?? []), q]);
+  }
+  return [...byLen.values()].map((b) => tf.tensor2d(b, [b.length, b[0]!.length], 'int32'));
+}
+
+/**
+ * AWQ's block objective for one group (AutoAWQ _search_best_scale / _compute_best_scale): the
+ * float sub-block output (the output of `outName` with the group's linears as they are now) on the
+ * calibration batches, kept; loss(W_eff) puts plain Linears holding W_eff in the group's places,
+ * runs the same forward prefix and returns mean (y − y_float)² over every output element.
+ */
+class BlockProbe {
+  private readonly ref: tf.Tensor[] = [];
+  private elems = 0;
+  constructor(private readonly model: TransformerLM, private readonly outName: string, private readonly batches: readonly tf.Tensor[]) {
+    captureOutputs(model, outName, batches, (y) => {
+      this.ref.push(tf.keep(y.clone()));
+      this.elems += y.size;
+    });
+  }
+
+  loss(lin: ReadonlyArray<{ name: string; out: number; inF: number; Weff: Float32Array; bias: Float32Array | null }>): number {
+    const mods = lin.map((l) => {
+      const w = tf.tensor2d(l.Weff, [l.out, l.inF]);
+      const b = l.bias ? tf.tensor1d(l.bias) : null;
+      const m = new Linear({ inFeatures: l.inF, outFeatures: l.out, layout: 'out_in', bias: b !== null, weight: w, ...(b ? { biasValue: b } : {}) });
+      tf.dispose([w, ...(b ? [b] : [])]);
+      return m;
+    });
+    const old = lin.map((l, j) => this.model.replaceModule(l.name, mods[j]!));
+    let sum = 0;
+    try {
+      captureOutputs(this.model, this.outName, this.batches, (y, b) => {
+        sum += tf.tidy(() => y.sub(this.ref[b]!).square().sum().dataSync()[0]!);
+      });
+    } finally {
+      lin.forEach((l, j) => this.model.replaceModule(l.name, old[j]!));
+      for (const m of mods) tf.dispose(m.namedParameters().map(([, v]) => v));
+    }
+    return sum / this.elems;
+  }
+
+  dispose(): void {
+    tf.dispose(this.ref);
+  }
 }
 
 /**
@@ -389,33 +514,30 @@ export function awqEffectiveWeight(q: QuantizedWeight, s: Float32Array): Float32
 }
 
 /**
- * The α grid search of one group of linears sharing the input X [n, in] (host, row-major):
- * returns the best α, its scales, and the output MSE at the best α and at α = 0 (RTN).
+ * The α grid search of one group of linears sharing the input X [n, in] (host, row-major) with the
+ * per-linear objective (objective: 'linear'): returns the best α, its scales, and the output MSE
+ * at the best α and at s = 1 (RTN).
  */
 export function awqSearch(Xh: Float32Array, n: number, inF: number, sx: ArrayLike<number>, lin: ReadonlyArray<{ W: Float32Array; out: number }>, groupSize: number, nGrid = 20, duoScaling = false): { alpha: number; s: Float32Array; loss: number; rtnLoss: number } {
-  const X = tf.tensor2d(Xh, [n, inF]); // [n, in]
-  const totalOut = lin.reduce((a, l) => a + l.out, 0);
+  return awqGridSearch(sx, inF, lin, groupSize, nGrid, duoScaling, (Weffs) => outputMse(Xh, n, inF, lin.map((l, j) => ({ ...l, Weff: Weffs[j]! }))));
+}
+
+/**
+ * The α grid: s = 1 (plain RTN, always a candidate, so AWQ never does worse than RTN on the
+ * calibration data by its objective), then α = k / nGrid, k = 0 … nGrid − 1 (awqScales); each
+ * candidate's effective weights Q(W·diag(s))·diag(1/s) go to `lossOf`; the first least loss wins.
+ */
+function awqGridSearch(sx: ArrayLike<number>, inF: number, lin: ReadonlyArray<{ W: Float32Array; out: number }>, groupSize: number, nGrid: number, duoScaling: boolean, lossOf: (Weffs: Float32Array[]) => number): { alpha: number; s: Float32Array; loss: number; rtnLoss: number } {
   const wMean = duoScaling ? weightMean(lin, inF, groupSize) : null;
   let best = { alpha: 0, s: awqScales(sx, 0), loss: Infinity };
   let rtnLoss = NaN;
-  try {
-    const ones = new Float32Array(inF).fill(1);
-    for (let k = -1; k < nGrid; k++) {
-      // k = −1: plain RTN (s = 1), always a candidate, so AWQ never loses to RTN on calibration data
-      const alpha = k / nGrid;
-      const s = k < 0 ? ones : awqScales(sx, alpha, wMean);
-      let loss = 0;
-      for (const l of lin) {
-        const Wq = awqEffectiveWeight(awqQuantizeScaled(l.W, l.out, inF, s, groupSize), s);
-        const D = Float32Array.from(l.W, (w, k2) => w - Wq[k2]!); // [out, in]
-        loss += tf.tidy(() => tf.matMul(X, tf.tensor2d(D, [l.out, inF]), false, true).square().sum().dataSync()[0]!); // Σ over [n, out]
-      }
-      loss /= n * totalOut;
-      if (k < 0) rtnLoss = loss;
-      if (loss < best.loss) best = { alpha: Math.max(0, alpha), s, loss };
-    }
-  } finally {
-    X.dispose();
+  const ones = new Float32Array(inF).fill(1);
+  for (let k = -1; k < nGrid; k++) {
+    const alpha = k / nGrid;
+    const s = k < 0 ? ones : awqScales(sx, alpha, wMean);
+    const loss = lossOf(lin.map((l) => awqEffectiveWeight(awqQuantizeScaled(l.W, l.out, inF, s, groupSize), s)));
+    if (k < 0) rtnLoss = loss;
+    if (loss < best.loss) best = { alpha: Math.max(0, alpha), s, loss };
   }
   return { ...best, rtnLoss };
 }

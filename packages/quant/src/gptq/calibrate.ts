@@ -127,6 +127,49 @@ export function captureInputs(model: TransformerLM, names: readonly string[], se
   }
 }
 
+class OutputRecorder implements LinearModule {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  constructor(readonly base: LinearModule, private readonly onOutput: (y: tf.Tensor) => void) {
+    this.inFeatures = base.inFeatures;
+    this.outFeatures = base.outFeatures;
+  }
+  apply(x: tf.Tensor): tf.Tensor {
+    this.onOutput(this.base.apply(x));
+    throw new StopForward();
+  }
+  namedParameters(): Array<[string, tf.Variable]> {
+    return this.base.namedParameters();
+  }
+}
+
+/**
+ * Run each batch of ids ([B, T] int32, the caller's) through the model up to the linear `name`
+ * and hand its OUTPUT y [B·T, out] to `onOutput(y, batch)` (inside a tidy: read it, or tf.keep a
+ * copy); the forward stops there. The module is restored afterwards, also on error. AWQ's block
+ * objective reads a sub-block's output this way (attention out / MLP down: AutoAWQ's
+ * module2inspect output, before the residual add).
+ */
+export function captureOutputs(model: TransformerLM, name: string, batches: readonly tf.Tensor[], onOutput: (y: tf.Tensor, batch: number) => void): void {
+  const old = model.getModule(name);
+  let b = 0;
+  model.replaceModule(name, new OutputRecorder(old, (y) => onOutput(y, b)));
+  try {
+    for (; b < batches.length; b++) {
+      try {
+        const out = model.run(batches[b]!, { logits: false });
+        out.hidden.dispose();
+        out.auxLoss?.dispose();
+        throw new QuantError('INVALID_ARGUMENT', `captureOutputs: the forward never reached "${name}".`);
+      } catch (e) {
+        if (!(e instanceof StopForward)) throw e;
+      }
+    }
+  } finally {
+    model.replaceModule(name, old);
+  }
+}
+
 /** A plain linear's weight as [out, in] row-major float32 and its bias (GPT-2 Conv1D is transposed). */
 export function linearWeight(m: LinearModule, name: string): { W: Float32Array; bias: Float32Array | null } {
   const { w, bias } = floatLinearWeight(m, name); // [out, in] whatever the layout
