@@ -21,6 +21,7 @@
 //   options: --base-iters N, --steps N, --batch N, --train-examples N, --val-examples N,
 //            --eval-interval N, --margin X (nats: the LoRA-vs-full-FT verdict, default 0.05),
 //            --methods a,b,… (a subset, by key: full,lora,lora-all,dora,qlora,prompt,prefix,ia3,adapter),
+//            --lr key=value,… (override a method's learning rate, e.g. lora-all=0.01),
 //            --save-base DIR (keep the trained base), --base DIR (reuse a base saved by --save-base),
 //            --out FILE (the results JSON; default benchmarks/results/peft.json)
 //
@@ -152,6 +153,13 @@ const METHODS = [
   { key: 'ia3', name: 'IA3 (defaults: c_attn, mlp.c_proj)', lr: 1e-2, setup: (m) => getPeftModel(m, { peftType: 'IA3' }) },
   { key: 'adapter', name: 'bottleneck adapter (defaults: 8 wide, swish)', lr: 3e-3, setup: (m) => getPeftModel(m, { peftType: 'BOTTLENECK_ADAPTER' }) },
 ].filter((m) => !only || only.includes(m.key));
+// --lr key=value,… overrides a method's learning rate (e.g. --lr lora-all=0.01): for sweeps, stated in the table.
+for (const kv of sopt('--lr')?.split(',') ?? []) {
+  const [k, v] = kv.split('=');
+  const m = METHODS.find((x) => x.key === k);
+  if (!m || !(Number(v) > 0)) throw new Error(`--lr ${kv}: expected <method key>=<positive number>`);
+  m.lr = Number(v);
+}
 
 console.log(`\ntask: ${trainEx.length} train / ${valEx.length} val examples (${responseTokens(trainEx).toLocaleString('en-US')} / ${responseTokens(valEx).toLocaleString('en-US')} response tokens, ≤ ${maxLen} tokens each) · ${steps} steps of batch ${batchSize} per method · val every ${evalInterval} steps over all ${valBatches} val batches`);
 const rows = [];
