@@ -21,6 +21,7 @@
 //   options: --base-iters N, --steps N, --batch N, --train-examples N, --val-examples N,
 //            --eval-interval N, --margin X (nats: the LoRA-vs-full-FT verdict, default 0.05),
 //            --methods a,b,… (a subset, by key: full,lora,lora-all,dora,qlora,prompt,prefix,ia3,adapter),
+//            --n-layer N, --n-head N, --n-embd N (the base's shape; default 4, 4, 128),
 //            --lr key=value,… (override a method's learning rate, e.g. lora-all=0.01),
 //            --save-base DIR (keep the trained base), --base DIR (reuse a base saved by --save-base),
 //            --out FILE (the results JSON; default benchmarks/results/peft.json)
@@ -69,7 +70,7 @@ const dataName = bc.synthetic ? bc.name : `${bc.name} (base: first 90%; task lin
 if (bc.synthetic) console.log('Tiny Shakespeare not found (../shared/data): a seeded synthetic text instead.');
 const tok = await resolveTokenizer('byte');
 const T = 128;
-const MODEL = { family: 'gpt2', vocabSize: 256, nLayer: 4, nHead: 4, nEmbd: 128, blockSize: T, bias: false, dropout: 0, activation: 'gelu_tanh', seed: 1337 };
+const MODEL = { family: 'gpt2', vocabSize: 256, nLayer: opt('--n-layer', 4), nHead: opt('--n-head', 4), nEmbd: opt('--n-embd', 128), blockSize: T, bias: false, dropout: 0, activation: 'gelu_tanh', seed: 1337 };
 
 // Task examples from the held-out tail of the text (never in the base's training split).
 const text = readFileSync(corpus, 'utf8');
@@ -238,7 +239,7 @@ if (full && lora) {
 }
 const date = new Date().toISOString();
 console.log(`\n## SFT (${quick ? 'quick' : 'full'} mode) — ${command}\n`);
-console.log(`${machine} · ${date.slice(0, 10)} · base GPT-2 4 layers × 128, context ${T}, byte vocab, ${baseFacts.iterations} iterations on ${baseFacts.data} (text val loss ${baseFacts.valLoss.toFixed(4)}) · task "### Line:\\n…\\n### Upper:\\n" → the line uppercased: ${trainEx.length} train / ${valEx.length} val examples · ${steps} AdamW steps of batch ${batchSize} per method · base val loss on the task ${baseLoss.toFixed(4)}\n`);
+console.log(`${machine} · ${date.slice(0, 10)} · base GPT-2 ${MODEL.nLayer} layers × ${MODEL.nEmbd}, context ${T}, byte vocab, ${baseFacts.iterations} iterations on ${baseFacts.data} (text val loss ${baseFacts.valLoss.toFixed(4)}) · task "### Line:\\n…\\n### Upper:\\n" → the line uppercased: ${trainEx.length} train / ${valEx.length} val examples · ${steps} AdamW steps of batch ${batchSize} per method · base val loss on the task ${baseLoss.toFixed(4)}\n`);
 console.log(lines.join('\n'));
 console.log(`\n${verdict} Total ${elapsed()}.`);
 mkdirSync(join(here, '../results'), { recursive: true });
