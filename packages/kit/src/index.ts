@@ -14,3 +14,6 @@ export { sharedDataDir, sharedDataPath, benchmarkCorpus } from './shared-data.js
 
 // Hostile-input suites: one case per child process, under a time and memory budget.
 export { runIsolated, type IsolatedOptions, type IsolatedResult, type IsolatedError } from './isolated.js';
+
+// Build scripts: AssemblyScript → committed base64 wasm module.
+export { buildWasmModule, compileAssemblyScript, renderWasmModule, type WasmBuildOptions } from './assemblyscript.js';

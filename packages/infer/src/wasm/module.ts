@@ -1,0 +1,37 @@
+/**
+ * The engine's compiled wasm module and its instantiation on a shared memory. Every thread
+ * (the main one and each worker) instantiates the same module on the same memory.
+ *
+ *   const memory = createMemory(256);                 // 256 pages = 16 MiB, shared
+ *   const wasm = instantiate(memory);
+ *   wasm.matmul(0, w, x, y, rows, cols, 1, 0, rows);  // f32 matrix-vector product
+ */
+import { ENGINE_WASM_BASE64 } from './engine.wasm.generated.js';
+
+/** Exports of assembly/index.ts (pointers are byte offsets into the shared memory). */
+export interface EngineExports {
+  matmul(fmt: number, w: number, x: number, y: number, rows: number, cols: number, n: number, r0: number, r1: number): void;
+}
+
+/** wasm32 ceiling: 65,536 pages of 64 KiB. */
+export const MAX_PAGES = 65536;
+export const PAGE_BYTES = 65536;
+
+let compiled: WebAssembly.Module | null = null;
+
+/** The compiled module (compiled once per process; a Module can be posted to workers). */
+export function engineModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(Buffer.from(ENGINE_WASM_BASE64, 'base64'));
+  return compiled;
+}
+
+/** A shared memory of `pages` pages that can grow to 4 GiB. */
+export function createMemory(pages: number): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
+}
+
+/** Instantiates the engine module on `memory`. */
+export function instantiate(memory: WebAssembly.Memory, module: WebAssembly.Module = engineModule()): EngineExports {
+  const env = { memory, abort: () => {} };
+  return new WebAssembly.Instance(module, { env }).exports as unknown as EngineExports;
+}
