@@ -1,3 +1,3 @@
 // The engine's wasm module: kernels (assembly/kernels) and the fused model step (assembly/engine).
 // Every export takes byte offsets into the imported shared memory; nothing here allocates.
-export { matmul } from './kernels/index';
+export * from './kernels/index';
