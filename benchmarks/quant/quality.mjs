@@ -20,13 +20,11 @@
 //
 // Without ../shared/data/tinyshakespeare.txt the model is trained on a seeded synthetic text
 // (apps/trainer is private and not importable from here); the JSON says which.
-import { mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { machineLine, benchmarkCorpus } from '@llm/kit';
+import { fileURLToPath } from 'node:url';
+import { machineLine, benchmarkCorpus, loadNodeLlamaCpp } from '@llm/kit';
 import { initBackend } from '@llm/tensor-gpu';
 import { TransformerLM, loadModel, summarize } from '@llm/transformer';
 import { resolveTokenizer, writeTokenShard, TokenShard, splitTokens, WindowSampler, train, rangePerplexity } from '@llm/train';
@@ -169,25 +167,6 @@ for (const [name, fn] of schemes.filter(([n]) => n === 'fp32' || !onlySchemes ||
 }
 
 // ---- GGUF through llama.cpp -------------------------------------------------------------------
-async function loadNodeLlamaCpp() {
-  const dir = process.env.LLM_TS_LLAMACPP_DIR ?? join(tmpdir(), 'llm-ts-llamacpp');
-  const entry = join(dir, 'node_modules', 'node-llama-cpp', 'dist', 'index.js');
-  if (!existsSync(entry)) {
-    try {
-      mkdirSync(dir, { recursive: true });
-      if (!existsSync(join(dir, 'package.json'))) writeFileSync(join(dir, 'package.json'), '{"name":"llm-ts-llamacpp-cache","private":true}\n');
-      await promisify(execFile)('npm', ['i', '-E', 'node-llama-cpp@3.21.1', '@node-llama-cpp/linux-x64@3.21.1', '--omit=optional', '--no-audit', '--no-fund'], { cwd: dir, timeout: 180_000 });
-    } catch (e) {
-      return { lib: null, reason: `could not install node-llama-cpp 3.21.1 into ${dir}: ${e.message.split('\n')[0]}` };
-    }
-  }
-  try {
-    return { lib: await import(pathToFileURL(entry).href) };
-  } catch (e) {
-    return { lib: null, reason: `could not load node-llama-cpp from ${dir}: ${e.message}` };
-  }
-}
-
 /** llama.cpp's perplexity over the windows rangePerplexity scores (each window from an empty KV cache). */
 async function llamaPerplexity(ctx, range, T) {
   let sum = 0;

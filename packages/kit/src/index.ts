@@ -17,3 +17,6 @@ export { runIsolated, type IsolatedOptions, type IsolatedResult, type IsolatedEr
 
 // Build scripts: AssemblyScript → committed base64 wasm module.
 export { buildWasmModule, compileAssemblyScript, renderWasmModule, type WasmBuildOptions } from './assemblyscript.js';
+
+// llama.cpp (node-llama-cpp 3.21.1) as a reference, installed on demand outside the workspace.
+export { loadNodeLlamaCpp, llamaCppDir, LLAMACPP_VERSION, type NodeLlamaCpp } from './llamacpp.js';

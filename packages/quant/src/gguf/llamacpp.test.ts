@@ -12,7 +12,7 @@ import { TransformerLM, type ModelConfigInput } from '@llm/transformer';
 import { CL100K_PATTERN, GPT2_PATTERN, Tokenizer, trainBpeSync } from '@llm/tokenizer-bpe';
 import { exportGguf, type GgufExportType } from './export.js';
 import { importGguf } from './import.js';
-import { loadNodeLlamaCpp, type NodeLlamaCpp } from './testing/llamacpp.js';
+import { loadNodeLlamaCpp, type NodeLlamaCpp } from '@llm/kit';
 
 const CORPUS = [
   'The quick brown fox jumps over the lazy dog. ',

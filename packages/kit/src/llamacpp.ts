@@ -1,5 +1,5 @@
 /**
- * node-llama-cpp 3.21.1 (llama.cpp's own code, CPU prebuilt) for the comparison tests, installed on
+ * node-llama-cpp 3.21.1 (llama.cpp's own code, CPU prebuilt) for comparison tests and benchmarks, installed on
  * demand into a cache folder outside the workspace ($LLM_TS_LLAMACPP_DIR or <tmpdir>/llm-ts-llamacpp)
  * so it never enters the main install. Returns null with the reason when it cannot be installed
  * (no network).
