@@ -22,3 +22,4 @@ export { saveModel, type SaveOptions, type SavableModel } from './save.js';
 export { fromHfGenerationConfig, toHfGenerationConfig, type ModelGenerationConfig } from './generation-config.js';
 export { SequenceClassifier, ValueHead, loadSequenceClassifier, poolLastToken, type ClassifierOptions } from './heads.js';
 export { countParameters, summarize, formatCount, type CountOptions } from './summary.js';
+export { loadLlama2c, readLlama2c, llama2cConfig } from './llama2c.js';
