@@ -12,7 +12,7 @@ import ts from 'typescript';
 
 const root = resolve(import.meta.dirname, '..');
 /** Dependency order: each README may use what an earlier one wrote. */
-export const README_ORDER = ['tensor-gpu', 'tokenizer-bpe', 'transformer', 'train', 'sample', 'peft', 'align', 'quant'];
+export const README_ORDER = ['tensor-gpu', 'tokenizer-bpe', 'transformer', 'train', 'sample', 'peft', 'align', 'quant', 'infer'];
 
 /**
  * The runnable code blocks of a README.

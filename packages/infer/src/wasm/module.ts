@@ -11,6 +11,10 @@ import { ENGINE_WASM_BASE64 } from './engine.wasm.generated.js';
 /** Exports of assembly/index.ts (pointers are byte offsets into the shared memory). */
 export interface EngineExports {
   matmul(fmt: number, w: number, x: number, y: number, rows: number, cols: number, n: number, r0: number, r1: number): void;
+  /** The whole model for one batch record (src/engine/layout.ts): embeddings → layers → head. */
+  forward(model: number, batch: number): void;
+  /** The same as thread tid of nth (all threads call it together), barrier record at `bar`. */
+  forward_thread(model: number, batch: number, tid: number, nth: number, bar: number): void;
 }
 
 /** wasm32 ceiling: 65,536 pages of 64 KiB. */

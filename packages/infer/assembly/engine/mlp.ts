@@ -1,0 +1,81 @@
+// Linear layers with bias, activations, the dense MLP of both families and the MoE FFN.
+//
+//   gpt2:  down(act(up(x)))                 act = gelu_tanh or gelu (erf)
+//   llama: down(silu(gate(x)) ⊙ up(x))
+//   MoE (HF Mixtral routing, as @llm/transformer): p = softmax(router·x) [N, E]; each token's top-k
+//        experts (ties → lower index), weights p renormalised over those k; y = Σ w_k · expert_k(x).
+//
+//   e.g. gelu_tanh(0) = 0, silu(0) · up = 0; a token with p = [0.5, 0.3, 0.2], k = 2 →
+//        experts 0, 1 with weights 0.625, 0.375.
+
+import { expd, tanhd } from './math';
+import { matmul } from '../kernels/index';
+import { P_DOWN, P_GATE, P_UP, iword, word } from './layout';
+import { barrier, part } from './sync';
+
+/** y [n, rows] = x [n, cols] · Wᵀ (+ b) for rows [r0, r1) — the linear at word `at` (fmt, w, b) of record `rec`. */
+export function linear(rec: usize, at: i32, x: usize, y: usize, rows: i32, cols: i32, n: i32, r0: i32, r1: i32): void {
+  const fmt = iword(rec, at);
+  const w = word(rec, at + 1);
+  const b = word(rec, at + 2);
+  matmul(fmt, w, x, y, rows, cols, n, r0, r1);
+  if (b) {
+    for (let t = 0; t < n; t++) {
+      const yr = y + (<usize>t * <usize>rows << 2);
+      for (let r = r0; r < r1; r++) {
+        const o = <usize>r << 2;
+        store<f32>(yr + o, load<f32>(yr + o) + load<f32>(b + o));
+      }
+    }
+  }
+}
+
+/** Abramowitz–Stegun-free erf: Numerical Recipes' erfc Chebyshev fit (relative error < 1.2e-7). */
+function erf(x: f64): f64 {
+  const z = Math.abs(x);
+  const t = 1.0 / (1.0 + 0.5 * z);
+  const r = t * expd(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? 1.0 - r : r - 1.0;
+}
+
+/** In place over columns [c0, c1) of h [n, I]: act 0 gelu_tanh, 1 gelu (erf). */
+export function gelu(h: usize, n: i32, I: i32, c0: i32, c1: i32, act: i32): void {
+  for (let t = 0; t < n; t++) for (let c = c0; c < c1; c++) {
+    const p = h + ((<usize>t * <usize>I + <usize>c) << 2);
+    const x = <f64>load<f32>(p);
+    let y: f64;
+    if (act == 0) y = 0.5 * x * (1.0 + tanhd(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+    else y = 0.5 * x * (1.0 + erf(x * 0.7071067811865476));
+    store<f32>(p, <f32>y);
+  }
+}
+
+/** g ← silu(g) ⊙ u over columns [c0, c1) of [n, I]. */
+export function swiglu(g: usize, u: usize, n: i32, I: i32, c0: i32, c1: i32): void {
+  for (let t = 0; t < n; t++) for (let c = c0; c < c1; c++) {
+    const o = (<usize>t * <usize>I + <usize>c) << 2;
+    const x = <f64>load<f32>(g + o);
+    store<f32>(g + o, <f32>(x / (1.0 + expd(-x))) * load<f32>(u + o));
+  }
+}
+
+/**
+ * One MLP (record `rec`): x [n, C] → y [n, C], h1/h2 scratch [n, I]. Thread tid of nth computes
+ * hidden columns part(I) and output columns part(C) (one barrier between); the caller reads y's
+ * columns [part(C, tid), part(C, tid + 1)) without another barrier.
+ */
+export function mlp(rec: usize, x: usize, y: usize, h1: usize, h2: usize, C: i32, I: i32, n: i32, act: i32, tid: i32, nth: i32, bar: usize): void {
+  const i0 = part(I, tid, nth);
+  const i1 = part(I, tid + 1, nth);
+  linear(rec, P_UP, x, h1, I, C, n, i0, i1);
+  let h = h1;
+  if (act == 2) {
+    linear(rec, P_GATE, x, h2, I, C, n, i0, i1);
+    swiglu(h2, h1, n, I, i0, i1);
+    h = h2;
+  } else {
+    gelu(h1, n, I, i0, i1, act);
+  }
+  barrier(bar, nth);
+  linear(rec, P_DOWN, h, y, C, I, n, part(C, tid, nth), part(C, tid + 1, nth));
+}

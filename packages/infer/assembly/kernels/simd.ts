@@ -1,0 +1,76 @@
+// Shared SIMD helpers of the weight kernels (all inlined; no memory of their own).
+//
+//   halfAt(p)             fp16 at byte p → f32 (exact for every finite half)
+//   sum4(a, b, c, d)      [Σa, Σb, Σc, Σd] — four accumulators reduced into one vector
+//   dot4(w0..w3, x)       w0·x[0:4] + w1·x[4:8] + w2·x[8:12] + w3·x[12:16] lane-wise (f32x4)
+//   top0..top3(q)         bytes 4k..4k+3 of an i8x16 as f32 (signed byte)·2^24 (× TOP = 2^-24 undoes it)
+//
+// Example: halfAt of bytes 00 3c is 1.0; sum4([1,2,3,4], 0, 0, [1,1,1,1]) = [10, 0, 0, 4];
+// top0 of bytes [-3, 5, …] = [-3·2^24, 5·2^24, …].
+
+/** 2^112 as f32 bits: rescales a half's exponent (bias 15) to float's (bias 127). */
+const HALF_SCALE: i32 = 0x77800000;
+/** Sign bit + the 15 exponent/mantissa bits of a half moved up by 13. */
+const HALF_MASK: i32 = 0x8fffe000;
+
+/**
+ * fp16 at byte `p` → f32, by bit manipulation: the half sign-extended to i32 and shifted left 13
+ * puts its exponent+mantissa at float's bits 13..27 and copies of its sign at 28..31; masking
+ * keeps bit 31, and ×2^112 rebiases the exponent (subnormal halves land as float subnormals and
+ * come out exact). Weights are finite: a half inf/NaN would read as ±65536·(1.m).
+ * Example: 0x3c00 → (0x3c00 << 13) = 0x07800000 → ×2^112 = 1.0.
+ */
+@inline export function halfAt(p: usize): f32 {
+  const h = <i32>load<i16>(p);
+  return reinterpret<f32>((h << 13) & HALF_MASK) * reinterpret<f32>(HALF_SCALE);
+}
+
+/** Halves 0..3 (low) of 8 in `v` → f32x4, the vector form of halfAt. */
+@inline export function halfLo(v: v128): v128 {
+  const s = i32x4.shl(i32x4.extend_low_i16x8_s(v), 13);
+  return f32x4.mul(v128.and(s, i32x4.splat(HALF_MASK)), f32x4.splat(reinterpret<f32>(HALF_SCALE)));
+}
+
+/** Halves 4..7 (high) of 8 in `v` → f32x4. */
+@inline export function halfHi(v: v128): v128 {
+  const s = i32x4.shl(i32x4.extend_high_i16x8_s(v), 13);
+  return f32x4.mul(v128.and(s, i32x4.splat(HALF_MASK)), f32x4.splat(reinterpret<f32>(HALF_SCALE)));
+}
+
+/** Lane-wise w0·x[0:4] + w1·x[4:8] + w2·x[8:12] + w3·x[12:16] (x a byte address), as a pairwise tree. */
+@inline export function dot4(w0: v128, w1: v128, w2: v128, w3: v128, x: usize): v128 {
+  const a = f32x4.add(f32x4.mul(w0, v128.load(x)), f32x4.mul(w1, v128.load(x, 16)));
+  const b = f32x4.add(f32x4.mul(w2, v128.load(x, 32)), f32x4.mul(w3, v128.load(x, 48)));
+  return f32x4.add(a, b);
+}
+
+/** Lane-wise w0·x0 + w1·x1 + w2·x2 + w3·x3 (x already in registers). */
+@inline export function dot4v(w0: v128, w1: v128, w2: v128, w3: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  return f32x4.add(f32x4.add(f32x4.mul(w0, x0), f32x4.mul(w1, x1)), f32x4.add(f32x4.mul(w2, x2), f32x4.mul(w3, x3)));
+}
+
+/** [Σa, Σb, Σc, Σd]: the horizontal sums of four f32x4 accumulators in one vector. */
+@inline export function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(f32x4.shuffle(a, b, 0, 1, 4, 5), f32x4.shuffle(a, b, 2, 3, 6, 7)); // a0+a2 a1+a3 b0+b2 b1+b3
+  const cd = f32x4.add(f32x4.shuffle(c, d, 0, 1, 4, 5), f32x4.shuffle(c, d, 2, 3, 6, 7));
+  return f32x4.add(f32x4.shuffle(ab, cd, 0, 2, 4, 6), f32x4.shuffle(ab, cd, 1, 3, 5, 7));
+}
+
+/** 2^-24: undoes the 2^24 of the top-byte conversions below. */
+export const TOP: f32 = 5.9604644775390625e-8;
+
+// Bytes 4k..4k+3 of `q` (k = 0..3) as f32 lanes of (signed byte)·2^24: one swizzle moves each
+// byte into the top byte of an i32 lane (index −128 → 0), one convert (exact: |v| ≤ 2^31).
+// Cheaper than the i8 → i16 → i32 widening chain; callers fold 2^-24 (TOP) into the scale.
+@inline export function top0(q: v128): v128 {
+  return f32x4.convert_i32x4_s(i8x16.swizzle(q, i8x16(-128, -128, -128, 0, -128, -128, -128, 1, -128, -128, -128, 2, -128, -128, -128, 3)));
+}
+@inline export function top1(q: v128): v128 {
+  return f32x4.convert_i32x4_s(i8x16.swizzle(q, i8x16(-128, -128, -128, 4, -128, -128, -128, 5, -128, -128, -128, 6, -128, -128, -128, 7)));
+}
+@inline export function top2(q: v128): v128 {
+  return f32x4.convert_i32x4_s(i8x16.swizzle(q, i8x16(-128, -128, -128, 8, -128, -128, -128, 9, -128, -128, -128, 10, -128, -128, -128, 11)));
+}
+@inline export function top3(q: v128): v128 {
+  return f32x4.convert_i32x4_s(i8x16.swizzle(q, i8x16(-128, -128, -128, 12, -128, -128, -128, 13, -128, -128, -128, 14, -128, -128, -128, 15)));
+}

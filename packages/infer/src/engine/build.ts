@@ -1,0 +1,48 @@
+/**
+ * From a ModelSource to a running InferenceModel: checks the options, creates the shared memory,
+ * instantiates the wasm module on it and packs the weights, the KV pool and the scratch.
+ *
+ *   const engine = buildEngine(source, { maxTokens: 2048, blockTokens: 16 }, source.config);
+ */
+import type { ModelConfig, ModelGenerationConfig } from '@llm/transformer';
+import { InferError } from '../errors.js';
+import { createMemory, engineModule, instantiate } from '../wasm/module.js';
+import { WorkerPool } from './workers.js';
+import { Arena } from './arena.js';
+import { InferenceModel } from './model.js';
+import { packModel } from './pack.js';
+import type { ModelSource } from './source.js';
+
+export interface EngineOptions {
+  /** KV pool capacity in positions over all sequences (default 4 · blockSize, rounded up to whole blocks). */
+  maxTokens?: number;
+  /** Positions per KV block (default 16). */
+  blockTokens?: number;
+  /** Tokens per wasm call; longer inputs are chunked (default 64). */
+  maxBatchTokens?: number;
+  /**
+   * Threads per step (the main one + threads − 1 workers on the same memory; default 1). Rows of
+   * every product, tokens and attention heads are split; results are bit-identical to 1 thread.
+   */
+  threads?: number;
+}
+
+const positiveInt = (name: string, v: unknown, max: number): number => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > max) throw new InferError('INVALID_ARGUMENT', `${name} must be an integer in [1, ${max}], got ${String(v)}.`);
+  return v;
+};
+
+export function buildEngine(src: ModelSource, opts: EngineOptions & { weightsLabel: string; generationConfig?: ModelGenerationConfig; fallbacks?: string[] }, cfg: ModelConfig): InferenceModel {
+  if (cfg.family !== 'gpt2' && cfg.family !== 'llama') throw new InferError('UNSUPPORTED_MODEL', `model family "${String(cfg.family)}" is not supported; the engine runs gpt2 and llama (MoE included).`);
+  if (cfg.family === 'llama' && cfg.headDim % 2 !== 0) throw new InferError('UNSUPPORTED_MODEL', `llama needs an even headDim for RoPE, got ${cfg.headDim}.`);
+  const blockTokens = positiveInt('blockTokens', opts.blockTokens ?? 16, 4096);
+  const maxTokens = positiveInt('maxTokens', opts.maxTokens ?? 4 * cfg.blockSize, 2 ** 26);
+  const maxN = positiveInt('maxBatchTokens', opts.maxBatchTokens ?? 64, 65536);
+  const threads = positiveInt('threads', opts.threads ?? 1, 64);
+  const blocks = Math.ceil(maxTokens / blockTokens);
+  const arena = new Arena(createMemory(2));
+  const wasm = instantiate(arena.memory);
+  const packed = packModel(arena, src, { maxN, blockTokens, blocks, threads });
+  const pool = threads > 1 ? new WorkerPool(engineModule(), arena.memory, threads) : null;
+  return new InferenceModel({ config: cfg, generationConfig: opts.generationConfig ?? {}, weights: opts.weightsLabel, fallbacks: opts.fallbacks ?? [], arena, wasm, packed, pool });
+}
