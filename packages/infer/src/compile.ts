@@ -11,17 +11,13 @@
 import { GGML_TYPE, quantizeRow, tensorBytes } from '@llm/quant';
 import type { TransformerLM, ModelConfig } from '@llm/transformer';
 import { InferError } from './errors.js';
+import { formatInfo, type KernelFormat } from './kernels/format.js';
 import { buildEngine, type EngineOptions } from './engine/build.js';
 import type { InferenceModel } from './engine/model.js';
 import type { LinearSource, MlpSource, ModelSource, NormSource } from './engine/source.js';
 
-export type WeightFormat = 'f32' | 'f16' | 'q8_0' | 'q4_0' | 'q4_1' | 'q4_k' | 'q6_k';
-
-export const WEIGHT_FORMATS: Readonly<Record<WeightFormat, number>> = {
-  f32: GGML_TYPE.F32, f16: GGML_TYPE.F16, q8_0: GGML_TYPE.Q8_0, q4_0: GGML_TYPE.Q4_0, q4_1: GGML_TYPE.Q4_1, q4_k: GGML_TYPE.Q4_K, q6_k: GGML_TYPE.Q6_K,
-};
-
-const BLOCK: Readonly<Record<WeightFormat, number>> = { f32: 1, f16: 1, q8_0: 32, q4_0: 32, q4_1: 32, q4_k: 256, q6_k: 256 };
+/** A weight format of compileForInference = a format the kernels run (src/kernels/format.ts). */
+export type WeightFormat = KernelFormat;
 
 export interface CompileOptions extends EngineOptions {
   /** Format of the linear weights (default 'f32'). */
@@ -53,11 +49,12 @@ export function encodeRows(fmt: number, w: Float32Array, rows: number, cols: num
  *   formatFor('q8_0', 172, 'down', log) // GGML_TYPE.F16, log = ['down: q8_0 → f16 (172 inputs)']
  */
 export function formatFor(weights: WeightFormat, cols: number, name: string, fallbacks: string[]): number {
+  const block = (f: WeightFormat) => formatInfo(f).blockSize;
   let w: WeightFormat = weights;
-  if (cols % BLOCK[w] !== 0 && BLOCK[w] > 32) w = 'q8_0';
-  if (cols % BLOCK[w] !== 0) w = 'f16';
-  if (w !== weights) fallbacks.push(`${name}: ${weights} → ${w} (${cols} inputs, not a multiple of ${BLOCK[weights]})`);
-  return WEIGHT_FORMATS[w];
+  if (cols % block(w) !== 0 && block(w) > 32) w = 'q8_0';
+  if (cols % block(w) !== 0) w = 'f16';
+  if (w !== weights) fallbacks.push(`${name}: ${weights} → ${w} (${cols} inputs, not a multiple of ${block(weights)})`);
+  return formatInfo(w).id;
 }
 
 function sourceFromModel(model: TransformerLM, weights: WeightFormat, fallbacks: string[]): ModelSource {
@@ -125,9 +122,7 @@ function readF32(bytes: Uint8Array): Float32Array {
  */
 export function compileForInference(model: TransformerLM, opts: CompileOptions = {}): InferenceModel {
   const weights = opts.weights ?? 'f32';
-  if (!Object.prototype.hasOwnProperty.call(WEIGHT_FORMATS, weights)) {
-    throw new InferError('UNSUPPORTED_FORMAT', `weights "${String(weights)}" are not supported; use ${Object.keys(WEIGHT_FORMATS).join(', ')}.`);
-  }
+  formatInfo(weights); // UNSUPPORTED_FORMAT for a name the kernels do not run
   const cfg: ModelConfig = model.config;
   const fallbacks: string[] = [];
   const src = sourceFromModel(model, weights, fallbacks);

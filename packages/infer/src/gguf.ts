@@ -14,12 +14,14 @@
 import { configFromGguf, dequantizeRow, parseGguf, readGguf, tensorBytes, tensorData, type GgufFile, type GgufTensorInfo } from '@llm/quant';
 import type { ModelConfig } from '@llm/transformer';
 import { InferError } from './errors.js';
+import { KERNEL_FORMATS, formatInfo } from './kernels/format.js';
 import { buildEngine, type EngineOptions } from './engine/build.js';
 import type { InferenceModel } from './engine/model.js';
 import type { LayerSource, LinearSource, MlpSource, ModelSource, NormSource } from './engine/source.js';
 
 /** ggml types the engine's matmul runs. */
-const RUNNABLE = new Set([0, 1, 2, 3, 8, 12, 14]);
+const RUNNABLE = new Set(KERNEL_FORMATS.map((f) => formatInfo(f).id));
+const RUNNABLE_NAMES = KERNEL_FORMATS.map((f) => f.toUpperCase()).join(', ');
 
 const bad = (msg: string): InferError => new InferError('BAD_WEIGHTS', `GGUF: ${msg}`);
 
@@ -50,7 +52,7 @@ export function ggufSource(g: GgufFile, cfg: ModelConfig): ModelSource {
     try {
       need = tensorBytes(t.type, n);
     } catch {
-      throw new InferError('UNSUPPORTED_FORMAT', `GGUF: tensor ${name} has ggml type ${t.type}, which this engine does not run; re-quantize the file to F32, F16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K.`);
+      throw new InferError('UNSUPPORTED_FORMAT', `GGUF: tensor ${name} has ggml type ${t.type}, which this engine does not run; re-quantize the file to one of ${RUNNABLE_NAMES}.`);
     }
     const data = tensorData(g, t);
     if (data.byteLength < need) throw bad(`tensor ${name} needs ${need} bytes, the file has ${data.byteLength} (truncated file?).`);
@@ -63,7 +65,7 @@ export function ggufSource(g: GgufFile, cfg: ModelConfig): ModelSource {
   const opt32 = (name: string, shape: number[]): Float32Array | null => (byName.has(name) ? f32(name, shape) : null);
   const rowsOf = (name: string, shape: number[]): { fmt: number; data: Uint8Array; rowBytes: number } => {
     const t = info(name, shape);
-    if (!RUNNABLE.has(t.type)) throw new InferError('UNSUPPORTED_FORMAT', `GGUF: ${name} is ggml type ${t.type}; the engine runs F32, F16, Q4_0, Q4_1, Q8_0, Q4_K and Q6_K — re-quantize the file to one of them.`);
+    if (!RUNNABLE.has(t.type)) throw new InferError('UNSUPPORTED_FORMAT', `GGUF: ${name} is ggml type ${t.type}; the engine runs ${RUNNABLE_NAMES} — re-quantize the file to one of them.`);
     return { fmt: t.type, data: tensorData(g, t), rowBytes: tensorBytes(t.type, shape[shape.length - 1]!) };
   };
   /** Rows [r0, r1) of a [rows, cols] matrix ([stacked, rows, cols] for MoE experts: r counts over all), optionally reordered (new row i = old row r0 + order[i]); bias is those rows' bias. */

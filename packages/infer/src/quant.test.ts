@@ -5,14 +5,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@llm/tensor-gpu';
 import { dequantizeRow, quantizeRow } from '@llm/quant';
 import { TransformerLM, type ModelConfigInput } from '@llm/transformer';
-import { compileForInference, WEIGHT_FORMATS, type WeightFormat } from './compile.js';
+import { compileForInference, type WeightFormat } from './compile.js';
+import { formatInfo } from './kernels/format.js';
 import { CONFIGS, maxAbsDiff, randomIdRows, randomModel, useWasm } from './testing/helpers.js';
 
 beforeAll(useWasm);
 
 /** The model with every quantizable linear replaced by dequantize(quantize(W)) row by row. */
 function roundTripped(model: TransformerLM, fmt: WeightFormat): TransformerLM {
-  const type = WEIGHT_FORMATS[fmt];
+  const type = formatInfo(fmt).id;
   const weights = new Map<string, tf.Tensor>();
   for (const [name, v] of model.namedParameters()) weights.set(name, v);
   const round = new Map<string, tf.Tensor>();
@@ -40,6 +41,7 @@ const cases: Array<[WeightFormat, ModelConfigInput]> = [
   ['q8_0', CONFIGS.gpt2],
   ['q4_0', CONFIGS.moe],
   ['q4_1', CONFIGS.gpt2],
+  ['q5_0', CONFIGS.llama],
   ['f16', CONFIGS.llama],
   ['q4_k', { ...CONFIGS.llama, nEmbd: 256, nHead: 4, nKvHead: 2, intermediateSize: 256, nLayer: 1 }],
   ['q6_k', { ...CONFIGS.gpt2, nEmbd: 256, nHead: 4, nLayer: 1, tieWordEmbeddings: false }],

@@ -140,7 +140,7 @@ describe('bad input → InferError with an actionable message', () => {
   });
 
   it('unsupported weights, fallback when blocks do not divide the width, replaced linears, disposed models', async () => {
-    await expectInferError(() => compileForInference(ref, { weights: 'q3_k' as never }), 'UNSUPPORTED_FORMAT', /use f32, f16, q8_0/);
+    await expectInferError(() => compileForInference(ref, { weights: 'q3_k' as never }), 'UNSUPPORTED_FORMAT', /use one of f32, f16, q8_0/);
     const fb = compileForInference(ref, { weights: 'q4_k', maxTokens: 16 }); // widths 32 and 128: q4_k's blocks are 256
     expect(fb.fallbacks).toContain('transformer.h.0.attn.c_attn: q4_k → q8_0 (32 inputs, not a multiple of 256)');
     expect(fb.fallbacks.length).toBe(6 * ref.config.nLayer); // q, k, v (split c_attn), attn.c_proj, c_fc, mlp.c_proj per layer

@@ -26,6 +26,11 @@ describe('formatInfo / rowBytes', () => {
     expect(wasm.weightRowBytes(10, 256)).toBe(-1); // q2_K: no kernel
   });
 
+  it('matmul traps on a format id without a kernel (the host validates with formatInfo first)', () => {
+    const wasm = instantiate(createMemory(2));
+    expect(() => wasm.matmul(10, 65536, 65536, 65536 + 4096, 1, 256, 1, 0, 1)).toThrow(WebAssembly.RuntimeError);
+  });
+
   it('rejects unknown formats and ragged rows with typed errors', () => {
     expectError(() => formatInfo('q3_k'), 'UNSUPPORTED_FORMAT', /not supported/, InferError);
     expectError(() => formatOfId(10), 'UNSUPPORTED_FORMAT', /no kernel/, InferError);
