@@ -3,8 +3,11 @@
  *
  *   llm-chat                           # the model the last llm-train / npm start run wrote under out/
  *   llm-chat --checkpoint out/sft/best [--template chatml|checkpoint|tokenizer_config.json|chat_template.jinja] [--system "Be brief."]
- *            [--temperature 0.7 --top-k 40 --top-p 0.95 --min-p 0 --seed 1 --max-tokens 200]
+ *            [--temperature 0.7 --top-k 40 --top-p 0.95 --min-p 0 --seed 1 --max-tokens 200] [--docs DIR]
+ *   llm-chat serve --model out/sft/best [--port 8080 …]   # the OpenAI-compatible server (src/serve/cli.ts)
  *
+ * With --docs DIR each message is grounded in the top passages of the .txt / .md files under DIR
+ * (numbered [1], [2], …; the sources are listed after the reply).
  * Type a message and press enter; `/reset` clears the conversation, `/exit` (or Ctrl-D) quits.
  * Reads stdin line by line when it is not a terminal, so `echo "hi" | llm-chat …` works.
  * Exit codes: 0 ok; 1 a bad checkpoint or tokenizer; 2 bad usage.
@@ -18,6 +21,10 @@ import { findModelDir, loadModel, summarize, TransformerError } from '@llm/trans
 import { Tokenizer, TokenizerError, chatmlTemplate, loadChatTemplate, loadTokenizer, trainBpeSync, type ChatTemplate } from '@llm/tokenizer-bpe';
 import { SampleError } from '@llm/sample';
 import { ChatSession, ChatTurnError } from './chat.js';
+import { runServe } from './serve/cli.js';
+import { ServeError } from './serve/errors.js';
+import { DocIndex } from './serve/rag/doc-index.js';
+import { grounding, type Citation } from './serve/rag/grounding.js';
 
 class ChatCliError extends Error {
   constructor(message: string, readonly exitCode: 1 | 2) {
@@ -45,6 +52,7 @@ export function program(): Command {
     .option('--repetition-penalty <n>', 'HF repetition penalty (1 = off)', num(1e-6, 100), 1)
     .option('--seed <n>', 'sampling seed', num(0, 2 ** 31, true), 1)
     .option('--max-tokens <n>', "longest reply in tokens (default 256; a reply also ends when the model's context is full)", num(1, 1e6, true))
+    .option('--docs <dir>', 'ground each reply in the top passages of the .txt / .md files under DIR (cited as [n])')
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
 }
@@ -61,8 +69,15 @@ async function loadTokenizerSpec(spec: string): Promise<Tokenizer> {
 }
 
 /** One turn: the streamed reply, or one line saying why the message cannot be answered. */
-async function answer(session: ChatSession, msg: string, out: NodeJS.WritableStream, say: (m: string) => void): Promise<void> {
-  const reply = session.reply(msg);
+async function answer(session: ChatSession, msg: string, out: NodeJS.WritableStream, say: (m: string) => void, docs: DocIndex | null = null): Promise<void> {
+  let citations: Citation[] = [];
+  let prompt = msg;
+  if (docs) {
+    const g = grounding(docs.search(msg, 3));
+    citations = g.citations;
+    if (citations.length) prompt = `${g.system}\n\nQuestion: ${msg}`;
+  }
+  const reply = session.reply(prompt);
   let piece: IteratorResult<string>;
   try {
     piece = await reply.next(); // a message that cannot fit is refused here, before anything is printed
@@ -73,15 +88,18 @@ async function answer(session: ChatSession, msg: string, out: NodeJS.WritableStr
   out.write('assistant> ');
   for (; !piece.done; piece = await reply.next()) out.write(piece.value);
   out.write('\n');
+  for (const c of citations) out.write(`  [${c.index}] ${c.source}: ${c.text.replace(/\s+/g, ' ').slice(0, 100)}\n`);
 }
 
 export async function main(argv: readonly string[], io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; error: NodeJS.WritableStream } = { input: process.stdin, output: process.stdout, error: process.stderr }): Promise<number> {
   const say = (m: string) => void io.error.write(`llm-chat: ${m}\n`);
   try {
+    if (argv[0] === 'serve') return await runServe(argv.slice(1), io);
     const cmd = program();
     await cmd.parseAsync([...argv], { from: 'user' });
     const o = cmd.opts();
     const template = await loadTemplate(o.template as string);
+    const docs = o.docs ? await DocIndex.fromDir(o.docs as string) : null;
     await initBackend({ log: false });
     const dir = await findModelDir(o.checkpoint as string).catch((e: unknown) => {
       throw new ChatCliError((e as Error).message, 1);
@@ -114,7 +132,7 @@ export async function main(argv: readonly string[], io: { input: NodeJS.Readable
         session.reset();
         io.output.write('(conversation cleared)\n');
       } else if (msg) {
-        await answer(session, msg, io.output, say);
+        await answer(session, msg, io.output, say, docs);
       }
       if (tty) rl.prompt();
     }
@@ -131,7 +149,7 @@ export async function main(argv: readonly string[], io: { input: NodeJS.Readable
       say(e.message);
       return e.exitCode;
     }
-    if (e instanceof TokenizerError || e instanceof TransformerError || e instanceof SampleError) {
+    if (e instanceof TokenizerError || e instanceof TransformerError || e instanceof SampleError || e instanceof ServeError) {
       say(e.message.replace(/\s*\n\s*/g, ' '));
       return 1;
     }

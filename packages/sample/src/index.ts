@@ -16,7 +16,8 @@ export {
 } from './config.js';
 export type { LogitsProcessor, SampleContext, Constraint, TokenVocab } from './types.js';
 export * from './processors/index.js';
-export { argmax, softmax, logSoftmax, sampleToken } from './sampling.js';
+export { argmax, softmax, logSoftmax, sampleToken, checkModelLogits } from './sampling.js';
+export { rowRng } from './rng.js';
 export { generate, stream, cutAtStop, type GenerateOptions, type GenerateResult, type FinishReason, type StepEvent } from './generate.js';
 export { beamSearch, type BeamSearchOptions, type BeamSearchResult } from './beam.js';
 export { speculativeGenerate, sampleResidual, type SpeculativeOptions, type SpeculativeResult, type SpeculativeStats } from './speculative.js';
