@@ -12,12 +12,12 @@
  * prompt. A message too long to fit at all is refused with ChatTurnError; the session goes on.
  * Message content is encoded as plain text (`encodeChat`): typed `<|im_end|>` is not a control token.
  */
-import type { TransformerLM } from '@llm/transformer';
 import { encodeChat, type ChatMessage, type ChatTemplate, type Tokenizer } from '@llm/tokenizer-bpe';
-import { promptRoom, stream, type SamplingOptions } from '@llm/sample';
+import { promptRoom, stream, type CausalLMLike, type SamplingOptions } from '@llm/sample';
 
 export interface ChatOptions {
-  model: TransformerLM;
+  /** Any CausalLM: @llm/infer's engine (what llm-chat uses) or a TransformerLM. */
+  model: CausalLMLike;
   tokenizer: Tokenizer;
   template: ChatTemplate;
   system?: string;

@@ -47,6 +47,8 @@ describe('llm-chat', () => {
     expect(a.stderr).toMatch(/gpt2 · .* params/);
     const b = chat(['--checkpoint', 'ckpt', '--max-tokens', '12', '--seed', '3'], input);
     expect(b.stdout).toBe(a.stdout);
+    // the default engine (@llm/infer) and the tfjs training model give the same replies
+    expect(chat(['--checkpoint', 'ckpt', '--max-tokens', '12', '--seed', '3', '--engine', 'tfjs'], input).stdout).toBe(a.stdout);
     const greedy = chat(['--checkpoint', 'ckpt', '--max-tokens', '12', '--temperature', '0'], 'hello\n');
     expect(greedy.code).toBe(0);
   });

@@ -20,6 +20,7 @@ import { initBackend } from '@llm/tensor-gpu';
 import { findModelDir, loadModel, summarize, TransformerError } from '@llm/transformer';
 import { Tokenizer, TokenizerError, chatmlTemplate, loadChatTemplate, loadTokenizer, trainBpeSync, type ChatTemplate } from '@llm/tokenizer-bpe';
 import { SampleError } from '@llm/sample';
+import { compileOrFallback } from '@llm/infer';
 import { ChatSession, ChatTurnError } from './chat.js';
 import { runServe } from './serve/cli.js';
 import { ServeError } from './serve/errors.js';
@@ -52,6 +53,10 @@ export function program(): Command {
     .option('--repetition-penalty <n>', 'HF repetition penalty (1 = off)', num(1e-6, 100), 1)
     .option('--seed <n>', 'sampling seed', num(0, 2 ** 31, true), 1)
     .option('--max-tokens <n>', "longest reply in tokens (default 256; a reply also ends when the model's context is full)", num(1, 1e6, true))
+    .option('--engine <e>', 'infer: @llm/infer\'s WebAssembly engine; tfjs: the training model', (v: string) => {
+      if (v !== 'infer' && v !== 'tfjs') throw new InvalidArgumentError('expected infer or tfjs');
+      return v;
+    }, 'infer')
     .option('--docs <dir>', 'ground each reply in the top passages of the .txt / .md files under DIR (cited as [n])')
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
@@ -111,8 +116,10 @@ export async function main(argv: readonly string[], io: { input: NodeJS.Readable
       throw new ChatCliError(`cannot load the tokenizer: ${(e as Error).message} (pass --tokenizer)`, 1);
     });
     if (tokenizer.vocabSize > model.config.vocabSize) throw new ChatCliError(`the tokenizer has ${tokenizer.vocabSize} symbols, the model ${model.config.vocabSize}: pass the tokenizer the model was trained with`, 1);
+    const run = o.engine === 'infer' ? compileOrFallback(model) : null;
+    if (run?.reason) say(`running on tfjs: ${run.reason}`);
     const session = new ChatSession({
-      model,
+      model: run?.lm ?? model,
       tokenizer,
       template,
       ...(o.system ? { system: o.system as string } : {}),
@@ -137,6 +144,7 @@ export async function main(argv: readonly string[], io: { input: NodeJS.Readable
       if (tty) rl.prompt();
     }
     rl.close();
+    run?.engine?.dispose();
     model.dispose();
     return 0;
   } catch (e) {

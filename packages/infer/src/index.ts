@@ -9,3 +9,4 @@ export { Sequence } from './engine/sequence.js';
 export { PagedCache } from './engine/cache.js';
 export type { EngineOptions } from './engine/build.js';
 export { loadGgufForInference } from './gguf.js';
+export { compileOrFallback, type CompiledOrFallback } from './or-fallback.js';

@@ -1,7 +1,7 @@
 /**
  * `llm-train sample`: quick generation from a checkpoint, through @llm/sample's `stream` (seeded,
  * KV cache, text streamed without splitting a character; stops at the model's EOS ids, which are
- * not printed). `writeSample` is also what `llm-train start` prints its sample with.
+ * not printed) on @llm/infer's WebAssembly engine (`--engine tfjs`: the training model). `writeSample` is also what `llm-train start` prints its sample with.
  *
  *   llm-train sample --prompt "Once upon a time"      # the newest model under out/
  *   llm-train sample --checkpoint out/best --prompt "ROMEO:" --max-tokens 200 --temperature 0.8 --top-k 40
@@ -10,6 +10,8 @@ import { Command } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
 import { promptRoom, stream, type CausalLMLike } from '@llm/sample';
 import type { Tokenizer } from '@llm/tokenizer-bpe';
+import { TransformerLM } from '@llm/transformer';
+import { compileOrFallback } from '@llm/infer';
 import { resolveTokenizer } from '@llm/train';
 import { addOptions, explicitOptions, resolveOptions, type OptSpec } from '../options.js';
 import { ADAPTER_HELP, openModel } from './eval.js';
@@ -23,6 +25,7 @@ export const SAMPLE_SPECS: OptSpec[] = [
   { name: 'temperature', flag: 'temperature', kind: 'number', min: 0, def: 0.8, help: 'softmax temperature (0 = greedy)' },
   { name: 'topK', flag: 'top-k', kind: 'int', min: 0, def: 40, help: 'sample among the k most likely (0 = all)' },
   { name: 'seed', flag: 'seed', kind: 'int', min: 0, def: 1, help: 'sampling seed' },
+  { name: 'engine', flag: 'engine', kind: 'enum', values: ['infer', 'tfjs'], def: 'infer', help: 'infer: @llm/infer\'s WebAssembly engine (models with an unmerged adapter run on tfjs); tfjs: the training model' },
 ];
 
 export function sampleCommand(): Command {
@@ -30,10 +33,14 @@ export function sampleCommand(): Command {
     const o = await resolveOptions(cmd, SAMPLE_SPECS);
     await initBackend({ log: false });
     const opened = await openModel(o, await explicitOptions(cmd, SAMPLE_SPECS));
+    let disposeEngine = () => {};
     try {
       const tok = await resolveTokenizer((o.tokenizer as string | undefined) ?? opened.tokenizer);
-      await writeSample(opened.model, tok.tokenizer, o.prompt as string, { maxTokens: o.maxTokens as number, temperature: o.temperature as number, topK: o.topK as number, seed: o.seed as number });
+      const run = o.engine === 'infer' && opened.model instanceof TransformerLM ? compileOrFallback(opened.model) : { lm: opened.model, engine: null };
+      disposeEngine = () => run.engine?.dispose();
+      await writeSample(run.lm, tok.tokenizer, o.prompt as string, { maxTokens: o.maxTokens as number, temperature: o.temperature as number, topK: o.topK as number, seed: o.seed as number });
     } finally {
+      disposeEngine();
       opened.dispose();
     }
   });
