@@ -1,6 +1,6 @@
 // The paged KV cache and the sequence API: block accounting (fork shares, free returns,
 // copy-on-write of a shared partial block), CACHE_FULL leaves everything intact, truncate, no leak
-// over 1,000 short sequences, and the typed errors of bad input.
+// over 1,000 short sequences and 10,000 decode steps, and the typed errors of bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@llm/tensor-gpu';
 import type { TransformerLM } from '@llm/transformer';
@@ -96,6 +96,27 @@ describe('paged KV cache', () => {
     ids.dispose();
     cache.dispose();
     expect(eng.cacheStats().blocksInUse).toBe(0);
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it('10,000 decode steps (CausalLM forward over a cache, rewound as the context fills): no tensor, block or wasm-memory growth', () => {
+    const tensors = tf.memory().numTensors;
+    const bytes = eng.memoryBytes;
+    const cache = eng.createCache(1, 32);
+    let next = tf.tensor2d([[1]], [1, 1], 'int32');
+    for (let i = 0; i < 10_000; i++) {
+      if (cache.length === 32) cache.truncate(4);
+      const logits = eng.forward(next, { cache, logitsToKeep: 1 }); // [1, 1, V]
+      const id = tf.tidy(() => logits.argMax(-1));                 // [1, 1]
+      logits.dispose();
+      next.dispose();
+      next = id.cast('int32');
+      id.dispose();
+    }
+    next.dispose();
+    cache.dispose();
+    expect(eng.cacheStats().blocksInUse).toBe(0);
+    expect(eng.memoryBytes).toBe(bytes);
     expect(tf.memory().numTensors).toBe(tensors);
   });
 });
