@@ -1,13 +1,15 @@
 // Sampling benchmark: decode tokens/s of @llm/sample's generation loop for the nanoGPT CPU shape at
-// batch 1 and batch 8 (PyTorch's cached greedy loop from benchmarks/transformer/torch_peer.py side by
-// side at batch 1), and speculative decoding with a 1-layer draft vs plain decoding of the target.
+// batch 1 and batch 8 — on @llm/infer's engine (what llm-chat and llm-train sample use) and on the
+// tfjs TransformerLM, with PyTorch's cached greedy loop from benchmarks/transformer/torch_peer.py side
+// by side at batch 1 — and speculative decoding with a 1-layer draft vs plain decoding of the target
+// (both on the engine; `--engine tfjs` runs them on the tfjs models as before).
 //
 // Speculation needs models that agree: the target is the Tiny Shakespeare model of
 // benchmarks/train (benchmarks/results/train-shakespeare/run-byte/best) when it exists, else one trained
 // here for a few minutes; the 1-layer draft (same width and vocabulary) is trained here on the same
 // data. Without ../shared/data both are random and the speculative figures are only a smoke test.
 //
-//   node benchmarks/sample/bench.mjs [--quick]
+//   node benchmarks/sample/bench.mjs [--quick] [--engine tfjs]
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,8 +20,10 @@ import { tf, initBackend } from '@llm/tensor-gpu';
 import { TransformerLM, loadModel, summarize } from '@llm/transformer';
 import { resolveTokenizer, writeTokenShard, TokenShard, splitTokens, WindowSampler, train } from '@llm/train';
 import { generate, speculativeGenerate } from '@llm/sample';
+import { compileForInference } from '@llm/infer';
 
 const quick = process.argv.includes('--quick');
+const onTfjs = process.argv.includes('--engine') && process.argv[process.argv.indexOf('--engine') + 1] === 'tfjs';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const corpus = sharedDataPath('tinyshakespeare.txt');
 const info = await initBackend({ log: false });
@@ -33,14 +37,18 @@ const SHAPE = { family: 'gpt2', vocabSize: 256, nLayer: 4, nHead: 4, nEmbd: 128,
 // ---- decode throughput -------------------------------------------------------------------
 console.log(`## decode: ${NEW} new tokens after a 64-token prompt, nanoGPT CPU shape (0.8M params), median of 3`);
 const decodeModel = new TransformerLM(SHAPE);
+const decodeEngine = compileForInference(decodeModel);
 const prompt = Array.from({ length: 64 }, (_, i) => (i * 37) % 256);
 for (const B of [1, 8]) {
   const prompts = Array.from({ length: B }, (_, b) => prompt.map((x) => (x + b) % 256));
-  const { median: ms } = timeRuns((r) => generate(decodeModel, prompts, { maxNewTokens: NEW, temperature: 0.8, topK: 40, seed: r, eosTokenId: null }), { reps: 3 });
-  const tps = (B * NEW * 1000) / ms;
-  results.decode[`batch${B}`] = tps;
-  console.log(`  batch ${B}: ${tps.toFixed(0)} tok/s (${(ms / NEW).toFixed(1)} ms per step)`);
+  for (const [name, lm] of [['engine', decodeEngine], ['tfjs', decodeModel]]) {
+    const { median: ms } = timeRuns((r) => generate(lm, prompts, { maxNewTokens: NEW, temperature: 0.8, topK: 40, seed: r, eosTokenId: null }), { reps: 3 });
+    const tps = (B * NEW * 1000) / ms;
+    results.decode[name === 'engine' ? `batch${B}` : `tfjsBatch${B}`] = tps;
+    console.log(`  batch ${B}, ${name.padEnd(6)}: ${tps.toFixed(0)} tok/s (${(ms / NEW).toFixed(2)} ms per step)`);
+  }
 }
+decodeEngine.dispose();
 decodeModel.dispose();
 const PY = findTorchPython();
 if (PY) {
@@ -51,7 +59,7 @@ if (PY) {
 }
 
 // ---- speculative decoding ---------------------------------------------------------------------
-console.log('\n## speculative decoding, 1-layer draft (k = 4)');
+console.log(`\n## speculative decoding, 1-layer draft (k = 4), on ${onTfjs ? 'the tfjs models' : '@llm/infer engines'}`);
 const trained = corpus !== null;
 let target;
 let draft;
@@ -76,6 +84,7 @@ if (trained) {
   target = new TransformerLM({ ...SHAPE, blockSize: 64 });
   draft = new TransformerLM({ ...SHAPE, blockSize: 64, nLayer: 1 });
 }
+const [targetLm, draftLm] = onTfjs ? [target, draft] : [compileForInference(target), compileForInference(draft)];
 const enc = (s) => Array.from(Buffer.from(s));
 const prompts = ['ROMEO:\nWhat light', 'First Citizen:\nBefore we', 'KING HENRY:\nNow'].map(enc);
 const NEW_SPEC = quick ? 24 : 40; // the context is 64 bytes
@@ -88,9 +97,9 @@ for (const [mode, opts] of [['greedy', { temperature: 0 }], ['sampled', { temper
   let same = true;
   for (const [i, p] of prompts.entries()) {
     const t0 = performance.now();
-    const plain = generate(target, p, { maxNewTokens: NEW_SPEC, eosTokenId: null, seed: i, ...opts }).sequences[0];
+    const plain = generate(targetLm, p, { maxNewTokens: NEW_SPEC, eosTokenId: null, seed: i, ...opts }).sequences[0];
     const t1 = performance.now();
-    const s = speculativeGenerate(target, draft, p, { maxNewTokens: NEW_SPEC, numDraftTokens: 4, eosTokenId: null, seed: i, ...opts });
+    const s = speculativeGenerate(targetLm, draftLm, p, { maxNewTokens: NEW_SPEC, numDraftTokens: 4, eosTokenId: null, seed: i, ...opts });
     const t2 = performance.now();
     plainMs += t1 - t0;
     specMs += t2 - t1;
@@ -101,7 +110,8 @@ for (const [mode, opts] of [['greedy', { temperature: 0 }], ['sampled', { temper
   spec[mode] = { acceptanceRate: acc / drafted, speedup: plainMs / specMs, ...(mode === 'greedy' ? { identicalToPlainGreedy: same } : {}) };
   console.log(`  ${mode.padEnd(7)} acceptance ${(acc / drafted).toFixed(2)} · speed-up ${(plainMs / specMs).toFixed(2)}× (plain ${(plainMs / prompts.length).toFixed(0)} ms vs speculative ${(specMs / prompts.length).toFixed(0)} ms per ${NEW_SPEC} tokens)${mode === 'greedy' ? ` · output identical to plain greedy: ${same}` : ''}`);
 }
-results.speculative = { trained, ...spec };
+results.speculative = { trained, engine: onTfjs ? 'tfjs' : 'infer', ...spec };
+if (!onTfjs) for (const e of [targetLm, draftLm]) e.dispose();
 target.dispose();
 draft.dispose();
 writeFileSync(join(here, '../results/sample.json'), JSON.stringify(results, null, 2) + '\n');
