@@ -24,13 +24,14 @@ import { mergeCommand } from './commands/merge.js';
 import { alignCommands } from './commands/align.js';
 import { rlCommands } from './commands/rl.js';
 import { rlaifCommand } from './commands/rlaif.js';
+import { planCommand } from './commands/plan.js';
 
 export function program(): Command {
   const p = new Command('llm-train')
     .description('Train, fine-tune, evaluate and sample small language models (llm-ts).')
     .showHelpAfterError(false)
     .exitOverride();
-  for (const c of [tokenizerCommand(), pretrainCommand(), sftCommand(), ...alignCommands(), ...rlCommands(), rlaifCommand(), evalCommand(), sampleCommand(), mergeCommand(), startCommand()]) {
+  for (const c of [tokenizerCommand(), pretrainCommand(), sftCommand(), ...alignCommands(), ...rlCommands(), rlaifCommand(), evalCommand(), planCommand(), sampleCommand(), mergeCommand(), startCommand()]) {
     p.addCommand(c.exitOverride().configureOutput({ writeErr: () => undefined }));
   }
   p.configureOutput({ writeErr: () => undefined });

@@ -107,3 +107,43 @@ export function createProgress(total: number, opts: ProgressOptions): Progress {
     },
   };
 }
+
+export interface CountProgress {
+  /** `done` of the total units (log-likelihood requests, generated items). */
+  update(done: number): void;
+  stop(): void;
+}
+
+/**
+ * A bar for work counted in units (llm-train eval): "label |████░░| 120/400 · 35/s · eta 8s" on a
+ * TTY; otherwise a line at each tenth of the way and at the end.
+ *
+ *   const p = createCountProgress('arithmetic-mc', 400, { tty: process.stderr.isTTY });
+ *   p.update(120); p.stop();
+ */
+export function createCountProgress(label: string, total: number, opts: { tty: boolean; out?: NodeJS.WritableStream }): CountProgress {
+  const out = opts.out ?? process.stderr;
+  const t0 = performance.now();
+  const rate = (done: number) => (done * 1000) / Math.max(1, performance.now() - t0);
+  const eta = (done: number) => (done > 0 ? formatEta(((total - done) * 1000) / rate(done)) : '-');
+  if (!opts.tty) {
+    let shown = 0;
+    return {
+      update(done) {
+        const tenth = Math.floor((done * 10) / total);
+        if (tenth > shown || done === total) {
+          shown = tenth;
+          out.write(`${label}: ${done}/${total} · ${rate(done).toFixed(1)}/s${done < total ? ` · eta ${eta(done)}` : ''}\n`);
+          if (done === total) shown = 11; // the end is reported once
+        }
+      },
+      stop: () => undefined,
+    };
+  }
+  const bar = new cliProgress.SingleBar({ format: `${label} |{bar}| {value}/{total} · {rate}/s · eta {etaText}`, hideCursor: true, clearOnComplete: false, stream: out as NodeJS.WriteStream }, cliProgress.Presets.shades_classic);
+  bar.start(total, 0, { rate: '-', etaText: '-' });
+  return {
+    update: (done) => bar.update(done, { rate: rate(done).toFixed(1), etaText: eta(done) }),
+    stop: () => bar.stop(),
+  };
+}

@@ -16,6 +16,7 @@ export type TrainErrorCode =
   | 'CHECKPOINT_INVALID' // a training checkpoint that cannot be resumed from (damaged or hostile trainer_state.json, optimizer state)
   | 'CHECKPOINT_MISMATCH' // resuming with another model, other data or another tokenizer than the checkpoint recorded (force to override)
   | 'CHECKPOINT_EXISTS' // a fresh run into an output folder that already holds a checkpoint (force to replace it)
+  | 'WORKER_FAILED' // a data-parallel worker crashed, exited or diverged (trainParallel); the last checkpoint is intact
   | 'INVALID_ARGUMENT'; // any other argument out of its allowed range
 
 export class TrainError extends Error {

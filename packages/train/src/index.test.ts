@@ -11,6 +11,12 @@ describe('@llm/train public surface', () => {
       'removeStaleSiblings', 'renderLossCurve', 'renderSegments', 'replaceDirAtomic', 'resolveCheckpointDir', 'resolveTokenizer', 'resolveTrainConfig', 'saveTrainingCheckpoint',
       'shiftedTargets', 'splitTokens', 'toMessages', 'toTensors', 'tokenizeExample', 'tokenizeRecords', 'tokenizerHash', 'train', 'validateSftRecord', 'validateTrainerState',
       'writeTokenShard',
-    ]);
+      // data-parallel training
+      'trainParallel',
+      // evaluation harness and planner
+      'CHINCHILLA_TOKENS_PER_PARAM', 'chinchillaParams', 'chinchillaTokens', 'chooseMc', 'computeOptimal', 'configParams', 'cutAtStop', 'encodePair', 'evaluateTask', 'exactMatch', 'extractAnswer',
+      'fewShotPrompt', 'formatBytes', 'formatResultsTable', 'greedyGenerate', 'loglikelihoods', 'makePlan', 'meanStderr', 'measureTrainingPeak', 'parseTask', 'probeThroughput', 'readTask',
+      'shotIndices', 'trainingFlops', 'trainingMemory',
+    ].sort());
   });
 });

@@ -21,3 +21,15 @@ export { collate, shiftedTargets, toTensors, groupByLength, type CollateOptions,
 export { SftSampler, type SftSamplerOptions } from './sft/sampler.js';
 export { distillationLoss, type DistillOptions } from './distill.js';
 export { renderLossCurve, readMetricsJsonl } from './metrics/svg.js';
+export { trainParallel, type TrainParallelOptions, type TrainParallelResult } from './parallel/train-parallel.js';
+export type { ReplicaSetup, SetupContext, SetupFn, StepPhases } from './parallel/replica.js';
+export { parseTask, readTask, type Task, type TaskSettings, type McItem, type GenItem } from './eval-tasks/task.js';
+export { fewShotPrompt, shotIndices, type ShotOptions } from './eval-tasks/prompt.js';
+export { loglikelihoods, type LoglikRequest, type LoglikResult, type LoglikOptions } from './eval-tasks/loglik.js';
+export { greedyGenerate, type GreedyOptions } from './eval-tasks/generate.js';
+export { chooseMc, extractAnswer, exactMatch, meanStderr } from './eval-tasks/metrics.js';
+export { evaluateTask, formatResultsTable, encodePair, cutAtStop, type EvalTokenizer, type EvalTaskOptions, type TaskResult, type TaskSample, type MetricValue } from './eval-tasks/run.js';
+export { CHINCHILLA_TOKENS_PER_PARAM, chinchillaTokens, chinchillaParams, trainingFlops, computeOptimal } from './plan/scaling.js';
+export { trainingMemory, configParams, type TrainingMemory } from './plan/memory.js';
+export { makePlan, formatBytes, type Plan, type PlanInput } from './plan/plan.js';
+export { probeThroughput, measureTrainingPeak, type ProbeOptions, type ProbeResult } from './plan/probe.js';

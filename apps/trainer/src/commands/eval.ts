@@ -1,10 +1,12 @@
 /**
- * `llm-train eval`: perplexity of a checkpoint on a text file. The file is cut into consecutive
- * windows of blockSize + 1 tokens; every token after the first of each window is scored once.
+ * `llm-train eval`: perplexity of a checkpoint on a text file (--data), or task evaluation (--task,
+ * see eval-tasks.ts). For perplexity the file is cut into consecutive windows of blockSize + 1
+ * tokens; every token after the first of each window is scored once.
  *
  *   llm-train eval --data held-out.txt             # the newest model under out/
  *   // 101,245 tokens · loss 1.4821 nats/token · perplexity 4.40 · 2.138 bits/token
  *   llm-train eval --checkpoint out/best --data a.txt b.txt   // a line per file, then the total
+ *   llm-train eval --task tasks/arithmetic-mc.jsonl --shots 3 --out results.json   // acc, acc_norm table
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,7 @@ import { resolveTokenizer, writeTokenShard, rangePerplexity, TokenShard, TrainEr
 import type { PeftModel } from '@llm/peft';
 import { addOptions, explicitOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
 import { adapterBase, adapterVirtualTokens, attachAdapter } from '../peft.js';
+import { evalTasks } from './eval-tasks.js';
 
 /** --adapter of eval and sample. */
 export const ADAPTER_HELP = "PEFT adapter directory (what llm-train sft --peft writes to <out>/adapter, or an HF PEFT one) to run on top of --checkpoint, which then defaults to the adapter's base_model_name_or_path when that folder exists";
@@ -25,7 +28,12 @@ export const EVAL_SPECS: OptSpec[] = [
   { name: 'data', flag: 'data', kind: 'paths', help: 'text or JSONL files to score (each on its own, then the total)' },
   { name: 'adapter', flag: 'adapter', kind: 'string', help: ADAPTER_HELP },
   { name: 'tokenizer', flag: 'tokenizer', kind: 'string', help: 'tokenizer file or "byte" (default <adapter>/tokenizer.json, else <checkpoint>/tokenizer.json)' },
-  { name: 'batchSize', flag: 'batch-size', kind: 'int', min: 1, def: 8, help: 'windows per forward pass' },
+  { name: 'batchSize', flag: 'batch-size', kind: 'int', min: 1, def: 8, help: 'windows (--data) or log-likelihood requests (--task) per forward pass' },
+  { name: 'task', flag: 'task', kind: 'paths', help: 'task files (JSONL: multiple choice scored by log-likelihood, acc / acc_norm; or generation scored by exact match) instead of --data' },
+  { name: 'shots', flag: 'shots', kind: 'int', min: 0, def: 0, help: '--task: solved examples from the task file in front of each item' },
+  { name: 'limit', flag: 'limit', kind: 'int', min: 1, help: '--task: score only the first n items of each task' },
+  { name: 'seed', flag: 'seed', kind: 'int', min: 0, def: 1234, help: '--task: seed of the few-shot draw' },
+  { name: 'out', flag: 'out', kind: 'string', help: '--task: write the results (and each item\'s prompt, scores and prediction) as JSON to this file' },
 ];
 
 /** The model a --checkpoint means (findModelDir), loaded, with errors turned into one CLI line. */
@@ -93,9 +101,11 @@ const describe = (r: { tokens: number; loss: number }) =>
   `${r.tokens.toLocaleString('en-US')} tokens · loss ${r.loss.toFixed(4)} nats/token · perplexity ${Math.exp(r.loss).toFixed(2)} · ${(r.loss / Math.LN2).toFixed(3)} bits/token`;
 
 export function evalCommand(): Command {
-  return addOptions(new Command('eval').description('perplexity of a checkpoint on text files'), EVAL_SPECS).action(async (_o, cmd: Command) => {
+  return addOptions(new Command('eval').description('perplexity of a checkpoint on text files (--data), or accuracy on task files (--task)'), EVAL_SPECS).action(async (_o, cmd: Command) => {
     const o = await resolveOptions(cmd, EVAL_SPECS);
-    if (!o.data) throw new CliError('--data is required');
+    if (!o.data && !o.task) throw new CliError('--data (perplexity) or --task (task evaluation) is required');
+    if (o.data && o.task) throw new CliError('pass --data (perplexity) or --task (task evaluation), not both');
+    if (!o.task) for (const k of ['limit', 'out'] as const) if (o[k] !== undefined) throw new CliError(`--${k} applies to --task only`);
     await initBackend({ log: false });
     const opened = await openModel(o, await explicitOptions(cmd, EVAL_SPECS));
     const { model } = opened;
@@ -108,6 +118,14 @@ export function evalCommand(): Command {
       throw new CliError(`tokenizer vocabulary ${tok.tokenizer.vocabSize} ≠ model vocabulary ${model.config.vocabSize}: pass the tokenizer the model was trained with`);
     }
     process.stderr.write(`model: ${opened.label}\n`);
+    if (o.task) {
+      try {
+        await evalTasks(model, tok.tokenizer, o, opened.label);
+      } finally {
+        opened.dispose();
+      }
+      return;
+    }
     const files = o.data as string[];
     const tmp = await mkdtemp(join(tmpdir(), 'llm-eval-'));
     try {
