@@ -21,6 +21,7 @@ import { findModelDir, loadModel, summarize, TransformerError } from '@llm/trans
 import { Tokenizer, TokenizerError, chatmlTemplate, loadChatTemplate, loadTokenizer, trainBpeSync, type ChatTemplate } from '@llm/tokenizer-bpe';
 import { SampleError } from '@llm/sample';
 import { compileOrFallback } from '@llm/infer';
+import { num } from './option-parsers.js';
 import { ChatSession, ChatTurnError } from './chat.js';
 import { runServe } from './serve/cli.js';
 import { ServeError } from './serve/errors.js';
@@ -32,12 +33,6 @@ class ChatCliError extends Error {
     super(message);
   }
 }
-
-const num = (min: number, max: number, int = false) => (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (int && !Number.isInteger(n))) throw new InvalidArgumentError(`must be ${int ? 'an integer' : 'a number'} in [${min}, ${max}]`);
-  return n;
-};
 
 export function program(): Command {
   return new Command('llm-chat')

@@ -7,18 +7,15 @@
  * Prints the URL of the chat page; Ctrl-C (SIGINT) or SIGTERM stops it. Exit codes as llm-chat's:
  * 0 stopped, 1 a bad model / docs / port, 2 bad usage.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
 import { createServeContext } from './context.js';
 import { buildServer } from './http/server.js';
 import { loadServed, type EngineKind } from './load.js';
 import { DocIndex } from './rag/doc-index.js';
+import { num } from '../option-parsers.js';
 
-const int = (min: number, max: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer in [${min}, ${max}]`);
-  return n;
-};
+const int = (min: number, max: number) => num(min, max, true);
 
 export function serveProgram(): Command {
   return new Command('serve')

@@ -8,6 +8,7 @@
  * Dimension legend: N tokens per call, C width, H heads, K kv heads, D head dim, I MLP width,
  * V vocab, P positions, L layers, E experts.
  */
+import { ropeTables, tf } from '@llm/tensor-gpu';
 import { InferError } from '../errors.js';
 import type { Arena } from './arena.js';
 import { ACT, M, P as PW, Y } from './layout.js';
@@ -39,20 +40,14 @@ export interface PackedModel {
   weightBytes: number;
 }
 
-/** RoPE tables [P, D/2] exactly as @llm/tensor-gpu's ropeTables computes them. */
-export function ropeTables(P: number, D: number, theta: number): { cos: Float32Array; sin: Float32Array } {
-  const half = D / 2;
-  const cos = new Float32Array(P * half);
-  const sin = new Float32Array(P * half);
-  for (let t = 0; t < P; t++) {
-    for (let i = 0; i < half; i++) {
-      const invFreq = Math.fround(1 / Math.fround(Math.pow(theta, Math.fround((2 * i) / D))));
-      const angle = Math.fround(t * invFreq);
-      cos[t * half + i] = Math.cos(angle);
-      sin[t * half + i] = Math.sin(angle);
-    }
+/** RoPE tables [P, D/2] of the tfjs model (@llm/tensor-gpu's ropeTables), as host arrays. */
+function hostRopeTables(P: number, D: number, theta: number): { cos: Float32Array; sin: Float32Array } {
+  const t = ropeTables({ positions: P, headDim: D, theta });
+  try {
+    return { cos: t.cos.dataSync() as Float32Array, sin: t.sin.dataSync() as Float32Array };
+  } finally {
+    tf.dispose([t.cos, t.sin]);
   }
-  return { cos, sin };
 }
 
 export function packModel(arena: Arena, src: ModelSource, opts: PackOptions): PackedModel {
@@ -128,7 +123,7 @@ export function packModel(arena: Arena, src: ModelSource, opts: PackOptions): Pa
     set(M.HEAD, words()[M.WTE]!);
   }
   if (llama) {
-    const { cos, sin } = ropeTables(P, D, cfg.ropeTheta);
+    const { cos, sin } = hostRopeTables(P, D, cfg.ropeTheta);
     set(M.COS, arena.put(cos));
     set(M.SIN, arena.put(sin));
   }
