@@ -7,6 +7,6 @@ export { createMemory, instantiate, type EngineExports } from './wasm/module.js'
 export { InferenceModel, type StepInput, type StepOptions, type CacheStats } from './engine/model.js';
 export { Sequence } from './engine/sequence.js';
 export { PagedCache } from './engine/cache.js';
-export type { EngineOptions } from './engine/build.js';
+export { autoThreads, AUTO_THREADS_MIN_BYTES, type EngineOptions } from './engine/build.js';
 export { loadGgufForInference } from './gguf.js';
 export { compileOrFallback, type CompiledOrFallback } from './or-fallback.js';

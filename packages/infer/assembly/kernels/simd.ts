@@ -4,6 +4,9 @@
 //   sum4(a, b, c, d)      [Σa, Σb, Σc, Σd] — four accumulators reduced into one vector
 //   dot4(w0..w3, x)       w0·x[0:4] + w1·x[4:8] + w2·x[8:12] + w3·x[12:16] lane-wise (f32x4)
 //   top0..top3(q)         bytes 4k..4k+3 of an i8x16 as f32 (signed byte)·2^24 (× TOP = 2^-24 undoes it)
+//   dotq(q, x0..x3)       lane-wise Σ (16 signed bytes of q)·2^24 · x (x0..x3 in registers)
+//   xsum(x0..x3)          x0 + x1 + x2 + x3 lane-wise (Σ x of 16 columns, for block minimums)
+//   lanes(a, b, c, d)     [a, b, c, d] from four f32 scalars (ragged column tails)
 //
 // Example: halfAt of bytes 00 3c is 1.0; sum4([1,2,3,4], 0, 0, [1,1,1,1]) = [10, 0, 0, 4];
 // top0 of bytes [-3, 5, …] = [-3·2^24, 5·2^24, …].
@@ -73,4 +76,19 @@ export const TOP: f32 = 5.9604644775390625e-8;
 }
 @inline export function top3(q: v128): v128 {
   return f32x4.convert_i32x4_s(i8x16.swizzle(q, i8x16(-128, -128, -128, 12, -128, -128, -128, 13, -128, -128, -128, 14, -128, -128, -128, 15)));
+}
+
+/** Lane-wise Σ of the 16 signed bytes of `q` (as ·2^24, see top0..3) times x0..x3. */
+@inline export function dotq(q: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  return dot4v(top0(q), top1(q), top2(q), top3(q), x0, x1, x2, x3);
+}
+
+/** x0 + x1 + x2 + x3 lane-wise: Σ x of 16 columns, four lanes at a time. */
+@inline export function xsum(x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  return f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3));
+}
+
+/** [a, b, c, d] as f32x4. */
+@inline export function lanes(a: f32, b: f32, c: f32, d: f32): v128 {
+  return f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(a), 1, b), 2, c), 3, d);
 }

@@ -4,6 +4,7 @@
  *
  *   const engine = buildEngine(source, { maxTokens: 2048, blockTokens: 16 }, source.config);
  */
+import { availableParallelism } from 'node:os';
 import type { ModelConfig, ModelGenerationConfig } from '@llm/transformer';
 import { InferError } from '../errors.js';
 import { createMemory, engineModule, instantiate } from '../wasm/module.js';
@@ -21,10 +22,12 @@ export interface EngineOptions {
   /** Tokens per wasm call; longer inputs are chunked (default 64). */
   maxBatchTokens?: number;
   /**
-   * Threads per step (the main one + threads − 1 workers on the same memory; default 1). Rows of
-   * every product, tokens and attention heads are split; results are bit-identical to 1 thread.
+   * Threads per step (the main one + threads − 1 workers on the same memory). Rows of every
+   * product, tokens and attention heads are split; results are bit-identical to 1 thread.
+   * 'auto' (default): autoThreads(bytes of the linear weights) — one thread below
+   * AUTO_THREADS_MIN_BYTES, where a step is too short for the barriers to pay off.
    */
-  threads?: number;
+  threads?: number | 'auto';
 }
 
 const positiveInt = (name: string, v: unknown, max: number): number => {
@@ -32,13 +35,41 @@ const positiveInt = (name: string, v: unknown, max: number): number => {
   return v;
 };
 
+/**
+ * Below this many bytes of linear weights one thread is faster: a decode step then takes tens of
+ * microseconds and the barriers between phases cost more than the second core gives (llama.cpp
+ * behaves the same on tiny models). Measured with benchmarks/inference/decode.mjs (README).
+ */
+export const AUTO_THREADS_MIN_BYTES = 64 * 2 ** 20;
+
+/**
+ * The thread count 'auto' picks for a model with `weightBytes` of linear weights: 1 below
+ * AUTO_THREADS_MIN_BYTES, else every core (at most 4).
+ *
+ *   autoThreads(1e6);   // 1
+ *   autoThreads(5e8);   // 2 on a 2-core machine
+ */
+export function autoThreads(weightBytes: number, cores = availableParallelism()): number {
+  return weightBytes < AUTO_THREADS_MIN_BYTES ? 1 : Math.max(1, Math.min(4, cores));
+}
+
+/** Bytes of every linear's weights in a model source (the head included). */
+function linearBytes(src: ModelSource): number {
+  let n = src.head?.data.byteLength ?? src.embed.byteLength;
+  for (const l of src.layers) {
+    const mlps = l.mlp ? [l.mlp] : l.experts;
+    for (const lin of [l.q, l.k, l.v, l.o, ...mlps.flatMap((m) => [m.gate, m.up, m.down])]) n += lin?.data.byteLength ?? 0;
+  }
+  return n;
+}
+
 export function buildEngine(src: ModelSource, opts: EngineOptions & { weightsLabel: string; generationConfig?: ModelGenerationConfig; fallbacks?: string[] }, cfg: ModelConfig): InferenceModel {
   if (cfg.family !== 'gpt2' && cfg.family !== 'llama') throw new InferError('UNSUPPORTED_MODEL', `model family "${String(cfg.family)}" is not supported; the engine runs gpt2 and llama (MoE included).`);
   if (cfg.family === 'llama' && cfg.headDim % 2 !== 0) throw new InferError('UNSUPPORTED_MODEL', `llama needs an even headDim for RoPE, got ${cfg.headDim}.`);
   const blockTokens = positiveInt('blockTokens', opts.blockTokens ?? 16, 4096);
   const maxTokens = positiveInt('maxTokens', opts.maxTokens ?? 4 * cfg.blockSize, 2 ** 26);
   const maxN = positiveInt('maxBatchTokens', opts.maxBatchTokens ?? 64, 65536);
-  const threads = positiveInt('threads', opts.threads ?? 1, 64);
+  const threads = opts.threads === undefined || opts.threads === 'auto' ? autoThreads(linearBytes(src)) : positiveInt('threads', opts.threads, 64);
   const blocks = Math.ceil(maxTokens / blockTokens);
   const arena = new Arena(createMemory(2));
   const wasm = instantiate(arena.memory);
