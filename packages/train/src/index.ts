@@ -11,7 +11,8 @@ export { resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig, type TrainConfigI
 export { rangePerplexity, type PerplexityResult } from './loop/perplexity.js';
 export type { TrainableModel } from './loop/model.js';
 export type { Objective, ObjectiveResult } from './loop/objective.js';
-export { train, evaluate, evaluateObjective, type TrainData, type TrainHooks, type TrainResult, type StepInfo, type EvalInfo } from './loop/train.js';
+export { train, type TrainData, type TrainHooks, type TrainResult, type StepInfo, type EvalInfo } from './loop/train.js';
+export { evaluate, evaluateObjective } from './loop/evaluate.js';
 export { saveTrainingCheckpoint, loadTrainingCheckpoint, validateTrainerState, type TrainerState, type RunFingerprint, type LoadedCheckpoint, type LoadCheckpointOptions, type SaveCheckpointInput } from './checkpoint/checkpoint.js';
 export { replaceDirAtomic, resolveCheckpointDir, removeStaleSiblings } from './checkpoint/atomic-dir.js';
 export { MetricsLog, type MetricsLine } from './metrics/log.js';
