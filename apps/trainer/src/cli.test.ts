@@ -94,6 +94,8 @@ describe('llm-train', () => {
     expect(s.stdout.startsWith('Once')).toBe(true);
     expect(s.stdout.length).toBeGreaterThan(10);
     expect(cli(['sample', '--checkpoint', 'run/best', '--prompt', 'Once', '--max-tokens', '40', '--seed', '3']).stdout).toBe(s.stdout);
+    // the default engine (@llm/infer) and the tfjs training model draw the same tokens
+    expect(cli(['sample', '--checkpoint', 'run/best', '--prompt', 'Once', '--max-tokens', '40', '--seed', '3', '--engine', 'tfjs']).stdout).toBe(s.stdout);
     const distilled = cli(['pretrain', '--data', 'stories.txt', '--out', 'student', '--teacher', 'run/best', '--max-iters', '4', '--eval-interval', '2', ...TINY, '--n-embd', '16', '--no-scale-residual-init']);
     expect(distilled.code, distilled.stderr).toBe(0);
     expect(distilled.stderr).toMatch(/teacher: gpt2 .* distillation T 2, alpha 0\.5/);
@@ -124,35 +126,35 @@ describe('llm-train', () => {
     expect(b.stderr).toMatch(/broken\.jsonl:2/);
   });
 
-  it('start (what npm start runs) on --data, then sample and eval with no flags read what it wrote; again → refused; --resume continues with its settings', async () => {
-    const r = cli(['start', '--data', 'stories.txt', '--max-iters', '3', '--vocab-size', '300', '--prompt', 'Once']);
+  it('start (what npm start runs): the lifecycle up to serve; sample and eval with no flags read what it wrote; again → every stage skipped', async () => {
+    const tiny = ['--quick', '--no-serve', '--data', 'stories.txt', '--vocab-size', '300', '--pretrain-iters', '3', '--sft-iters', '2', '--dpo-iters', '2'];
+    const r = cli(['start', ...tiny]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/tokenizer: 300 symbols learned from stories\.txt/);
     expect(r.stderr).toMatch(/done: 3 steps/);
-    expect(r.stdout.startsWith('Once')).toBe(true);
-    // one layout: out/ is where every later command looks by default
+    for (const stage of ['tokenizer', 'pretrain', 'sft', 'dpo', 'quantize']) expect(r.stderr).toMatch(new RegExp(`\\] ${stage}: done in `));
+    expect(r.stderr).toMatch(/serve: skipped \(--no-serve\); serve the model with: llm-chat serve --model out[/\\]quant[/\\]model-q8_0\.gguf/);
+    expect(existsSync(join(root, 'out/quant/model-q8_0.gguf'))).toBe(true);
+    // one layout: with no flags, the later commands take the newest model under out/ — the aligned one
     const s = cli(['sample', '--prompt', 'Once', '--max-tokens', '8']);
     expect(s.code, s.stderr).toBe(0);
     expect(s.stdout.startsWith('Once')).toBe(true);
+    if (!existsSync(join(root, 'cfg.json'))) await writeFile(join(root, 'cfg.json'), '{"lr": 0.001}\n'); // an earlier test writes it
     const e = cli(['eval', '--data', 'stories.txt', 'cfg.json']);
     expect(e.code, e.stderr).toBe(0);
-    expect(e.stderr).toMatch(/^model: out[/\\]best$/m);
+    expect(e.stderr).toMatch(/^model: out[/\\]dpo[/\\]best$/m);
     expect(e.stdout).toMatch(/^stories\.txt: [\d,]+ tokens · loss [\d.]+ nats\/token[^\n]*\ncfg\.json: [\d,]+ tokens[^\n]*\ntotal: [\d,]+ tokens · loss /);
-    // running it again must not silently replace the run
-    const again = cli(['start', '--data', 'stories.txt', '--max-iters', '3']);
-    expect(again.code).toBe(2);
-    expect(again.stderr.trim()).toBe('llm-train: out already holds a training run (checkpoint at step 3): llm-train start --resume continues it, llm-train start --force starts over in it, or choose another --out');
-    const resumed = cli(['start', '--resume', '--max-iters', '5', '--prompt', 'Once']);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toMatch(/resumed at step 3/);
-    expect(resumed.stderr).toMatch(/done: 5 steps/);
     const run = JSON.parse(await readFile(join(root, 'out/run.json'), 'utf8'));
-    expect(run).toMatchObject({ command: 'start', options: { lr: 3e-3, blockSize: 64 } });
-    const state = JSON.parse(await readFile(join(root, 'out/checkpoint/trainer_state.json'), 'utf8'));
-    expect(state.config.lr).toBe(3e-3); // start's learning rate, not pretrain's default 1e-3
+    expect(run).toMatchObject({ command: 'start', options: { lr: 3e-3, blockSize: 128 } });
+    // running it again redoes nothing
+    const again = cli(['start', ...tiny]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr.match(/— skipped$/gm)).toHaveLength(5);
+    expect(again.stderr).not.toMatch(/done: \d+ steps/);
     const bad = cli(['start', '--data', 'nope.txt']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('llm-train: data file nope.txt does not exist');
+    expect(cli(['start', ...tiny]).stderr.match(/— skipped$/gm)).toHaveLength(5); // the refused run cost nothing
   });
 
   it('pretrain --resume takes the run\'s saved settings; a fresh run into an existing one is refused unless --force', async () => {
