@@ -17,7 +17,8 @@ export class CliError extends Error {
   }
 }
 
-export type Kind = 'int' | 'number' | 'string' | 'bool' | 'paths' | 'enum';
+/** 'count': an integer in [min, max] or the string "auto" (kept as 'auto'). */
+export type Kind = 'int' | 'number' | 'string' | 'bool' | 'paths' | 'enum' | 'count';
 
 export interface OptSpec {
   /** camelCase key (config-file key). */
@@ -40,7 +41,7 @@ export function addOptions(cmd: Command, specs: readonly OptSpec[]): Command {
       cmd.addOption(new Option(`--${s.flag}`, `${s.help}${shown}`));
       cmd.addOption(new Option(`--no-${s.flag}`).hideHelp());
     } else {
-      const arg = s.kind === 'paths' ? '<files...>' : s.kind === 'enum' ? `<${s.values!.join('|')}>` : `<${s.kind}>`;
+      const arg = s.kind === 'paths' ? '<files...>' : s.kind === 'enum' ? `<${s.values!.join('|')}>` : s.kind === 'count' ? '<n|auto>' : `<${s.kind}>`;
       cmd.addOption(new Option(`--${s.flag} ${arg}`, `${s.help}${shown}`));
     }
   }
@@ -108,6 +109,12 @@ function coerce(s: OptSpec, raw: unknown, where: string): unknown {
       const n = v as number;
       if ((s.min !== undefined && n < s.min) || (s.max !== undefined && n > s.max)) bad(`in [${s.min ?? '-∞'}, ${s.max ?? '∞'}]`);
       return n;
+    }
+    case 'count': {
+      if (raw === 'auto') return raw;
+      const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+      if (typeof v !== 'number' || !Number.isInteger(v) || (s.min !== undefined && v < s.min) || (s.max !== undefined && v > s.max)) bad(`"auto" or an integer in [${s.min ?? '-∞'}, ${s.max ?? '∞'}]`);
+      return v;
     }
     case 'bool':
       if (typeof raw !== 'boolean') bad('true or false');

@@ -16,15 +16,17 @@ export interface RunSettings {
   command: string;
   /** Its options (camelCase, as in a --config file), resume and force left out. */
   options: Record<string, unknown>;
+  /** The data-parallel workers it started with (--workers resolved; absent = 1: a run from before --workers). */
+  workers?: number;
 }
 
 const FILE = 'run.json';
 const NOT_SAVED = new Set(['resume', 'force', 'config']);
 
-export async function writeRunSettings(out: string, command: string, options: Record<string, unknown>): Promise<void> {
+export async function writeRunSettings(out: string, command: string, options: Record<string, unknown>, workers = 1): Promise<void> {
   await mkdir(out, { recursive: true });
   const kept = Object.fromEntries(Object.entries(options).filter(([k, v]) => !NOT_SAVED.has(k) && v !== undefined));
-  await writeFileAtomic(join(out, FILE), new TextEncoder().encode(JSON.stringify({ command, options: kept }, null, 2) + '\n'));
+  await writeFileAtomic(join(out, FILE), new TextEncoder().encode(JSON.stringify({ command, options: kept, workers }, null, 2) + '\n'));
 }
 
 /** The settings of the run in `out`, or null when it has none (a run from before run.json existed). */

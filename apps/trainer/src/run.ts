@@ -7,9 +7,10 @@
 import { join } from 'node:path';
 import { tf } from '@llm/tensor-gpu';
 import type { TransformerLM } from '@llm/transformer';
-import { train, type TrainableModel, type TrainData, type TrainConfigInput, type TrainResult, type LoadedCheckpoint, type ResolvedTokenizer, type Objective, type EvalInfo, type HostBatch } from '@llm/train';
+import { train, trainParallel, TrainError, type StepInfo, type TrainableModel, type TrainData, type TrainConfigInput, type TrainResult, type LoadedCheckpoint, type ResolvedTokenizer, type Objective, type EvalInfo, type HostBatch } from '@llm/train';
 import { createProgress } from './progress.js';
 import { CliError } from './options.js';
+import { parallelSetupPath } from './workers.js';
 
 export interface RunOptions {
   tok: ResolvedTokenizer;
@@ -51,6 +52,54 @@ export function requireResumable(resumed: LoadedCheckpoint<TrainableModel> | nul
 }
 
 export async function runTraining<B = HostBatch>(model: TrainableModel, data: TrainData<B>, cfg: TrainConfigInput, o: RunOptions): Promise<TrainResult> {
+  return supervise(cfg, o, (hooks) =>
+    train(model, data, cfg, {
+      ...hooks,
+      tokenizer: o.tok.definition,
+      tokenizerHash: o.tok.hash,
+      ...(o.resumed ? { resume: o.resumed } : {}),
+      ...(o.teacher ? { teacher: o.teacher } : {}),
+      ...(o.force ? { force: true } : {}),
+      ...(o.objective ? { objective: o.objective } : {}),
+    }),
+  );
+}
+
+/** The JSON a worker's setup (parallel-setup.ts) receives. */
+export type ParallelArgs = Omit<ParallelRun, 'workers'>;
+
+/** What a data-parallel run's workers rebuild (src/parallel-setup.ts): the command and its resolved options. */
+export interface ParallelRun {
+  command: 'pretrain' | 'sft';
+  /** Plain JSON (symbols and undefined dropped). */
+  options: Record<string, unknown>;
+  workers: number;
+  /** Each worker's training micro-batch (splitBatch; eval batches keep --batch-size). */
+  trainBatchSize: number;
+}
+
+/**
+ * runTraining with `workers` data-parallel replicas (trainParallel): each worker thread builds the
+ * run from dist/parallel-setup.js; this thread builds no model and keeps the progress, signals and
+ * time limit. `cfg.gradAccumSteps` is each replica's (see splitBatch).
+ */
+export async function runParallelTraining(run: ParallelRun, cfg: TrainConfigInput, o: Omit<RunOptions, 'teacher' | 'objective'>): Promise<TrainResult> {
+  const setup = parallelSetupPath();
+  if (setup === null) throw new CliError('--workers: the worker setup module (dist/parallel-setup.js) is not built: run `npx tsup` in apps/trainer', 1);
+  const args: ParallelArgs = { command: run.command, options: JSON.parse(JSON.stringify(run.options)) as Record<string, unknown>, trainBatchSize: run.trainBatchSize };
+  try {
+    return await supervise(cfg, o, (hooks) => trainParallel({ setup, args, workers: run.workers, config: cfg, ...hooks, ...(o.force ? { force: true } : {}) }));
+  } catch (e) {
+    // a worker's TrainError arrives as one; a worker's CliError (a bad option found while building) as WORKER_FAILED
+    if (e instanceof TrainError && e.code === 'WORKER_FAILED') throw new CliError(process.env.LLM_DEBUG ? e.message : e.message.split('\n')[0]!, 1); // one line: the worker's stack only with LLM_DEBUG
+    throw e;
+  }
+}
+
+type Hooks = { signal: AbortSignal; onStep: (s: StepInfo) => void; onEval: (e: EvalInfo) => void };
+
+/** The progress bar, SIGINT/SIGTERM → abort (a checkpoint is saved), the time limit and the closing summary around one training call. */
+async function supervise(cfg: TrainConfigInput, o: Omit<RunOptions, 'teacher'>, run: (hooks: Hooks) => Promise<TrainResult>): Promise<TrainResult> {
   const ctl = new AbortController();
   let why = '';
   const onSignal = (sig: string) => {
@@ -66,14 +115,8 @@ export async function runTraining<B = HostBatch>(model: TrainableModel, data: Tr
   const progress = createProgress(cfg.maxIters, { tty: o.tty ?? Boolean(process.stderr.isTTY), every: cfg.logInterval ?? 10, startStep, ...(o.maxMs ? { budgetMs: o.maxMs } : {}) });
   let result: TrainResult;
   try {
-    result = await train(model, data, cfg, {
+    result = await run({
       signal: ctl.signal,
-      tokenizer: o.tok.definition,
-      tokenizerHash: o.tok.hash,
-      ...(o.resumed ? { resume: o.resumed } : {}),
-      ...(o.teacher ? { teacher: o.teacher } : {}),
-      ...(o.force ? { force: true } : {}),
-      ...(o.objective ? { objective: o.objective } : {}),
       onStep: (s) => progress.step(s),
       onEval: (e) => {
         progress.note(evalNote(e, o.objective !== undefined));

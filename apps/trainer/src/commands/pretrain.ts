@@ -9,13 +9,14 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
-import { TransformerLM, loadModel, resolveConfig, summarize, TransformerError, type ModelConfigInput } from '@llm/transformer';
+import { TransformerLM, loadModel, resolveConfig, summarize, formatCount, TransformerError, type ModelConfigInput } from '@llm/transformer';
 import {
   TokenShard, writeTokenShard, resolveTokenizer, splitTokens, WindowSampler, loadTrainingCheckpoint,
-  resolveTrainConfig, TrainError, type ResolvedTokenizer, type TrainConfigInput,
+  resolveTrainConfig, TrainError, configParams, type ResolvedTokenizer, type TrainConfigInput, type LoadedCheckpoint,
 } from '@llm/train';
 import { addOptions, explicitOptions, resolveOptions, CliError, type OptSpec } from '../options.js';
-import { requireResumable, runTraining } from '../run.js';
+import { requireResumable, runParallelTraining, runTraining } from '../run.js';
+import { WORKERS_OPTION, checkWorkers, resolveWorkers, splitBatch } from '../workers.js';
 import { readRunSettings, writeRunSettings } from '../run-settings.js';
 
 export const MODEL_OPTIONS: OptSpec[] = [
@@ -62,7 +63,7 @@ const DATA_OPTIONS: OptSpec[] = [
   { name: 'valFraction', flag: 'val-fraction', kind: 'number', min: 0, max: 0.5, def: 0.1, help: 'last fraction of tokens held out for validation' },
 ];
 
-export const PRETRAIN_SPECS = [...DATA_OPTIONS, ...MODEL_OPTIONS, ...TRAIN_OPTIONS];
+export const PRETRAIN_SPECS = [...DATA_OPTIONS, ...MODEL_OPTIONS, ...TRAIN_OPTIONS, WORKERS_OPTION];
 
 export function pretrainCommand(): Command {
   return addOptions(new Command('pretrain').description('train a model from scratch (or resume) on text files'), PRETRAIN_SPECS).action(async (_o, cmd: Command) => {
@@ -80,6 +81,7 @@ export async function checkPretrainOptions(o: Record<string, unknown>): Promise<
   }
   if (!o.resume) modelConfig(o, 256); // n_embd % n_head etc. (vocab size checked later)
   trainConfig(o);
+  checkWorkers(o);
   await checkFreshRun(o);
 }
 
@@ -247,26 +249,65 @@ export async function pretrain(o: Record<string, unknown>, hooks: PretrainHooks 
   if (resumed) checkResumedModel(o, resumed.model.config as unknown as Record<string, unknown>, log);
   const shard = await prepareShard(o.data as string[], tok, out, log);
   if (shard.meta.vocabSize !== tok.tokenizer.vocabSize) throw new CliError(`token shard vocab ${shard.meta.vocabSize} ≠ tokenizer vocab ${tok.tokenizer.vocabSize}`, 1);
-  const model = resumed?.model ?? new TransformerLM(modelConfig(o, tok.tokenizer.vocabSize));
-  if (!resumed) await writeRunSettings(out, hooks.command ?? 'pretrain', o);
-  if (model.config.vocabSize !== tok.tokenizer.vocabSize) throw new CliError(`the checkpoint's vocabulary (${model.config.vocabSize}) differs from the tokenizer's (${tok.tokenizer.vocabSize})`, 2);
-  const blockSize = model.config.blockSize;
+  const config = resumed?.model.config ?? modelConfig(o, tok.tokenizer.vocabSize);
+  const cfg = trainConfig(o);
+  const [B, A] = [o.batchSize as number, o.gradAccum as number];
+  const blockSize = config.blockSize!;
+  // any worker count continues any run: the windows are drawn one after another, whatever the split
+  const workers = resolveWorkers(o.workers, { params: configParams(config), batchSize: B, gradAccum: A, blockSize, iters: (o.maxIters as number) - (resumed?.state?.step ?? 0) }, log);
+  if (!resumed) await writeRunSettings(out, hooks.command ?? 'pretrain', o, workers);
+  if (config.vocabSize !== tok.tokenizer.vocabSize) throw new CliError(`the checkpoint's vocabulary (${config.vocabSize}) differs from the tokenizer's (${tok.tokenizer.vocabSize})`, 2);
+  const resumeHint = hooks.resumeHint ?? `llm-train pretrain --out ${out} --resume`;
+  const common = { tok, log, resumeHint, force: o.force === true, ...(hooks.maxMs ? { maxMs: hooks.maxMs } : {}) };
   const { train: tr, val } = splitTokens(shard, o.valFraction as number);
+  const sizes = `train ${(tr.end - tr.start).toLocaleString('en-US')} / val ${(val.end - val.start).toLocaleString('en-US')} tokens`;
+  const describeRun = (model: string, teacher: TransformerLM | undefined) => {
+    log(`model: ${model}${resumed ? ` (resumed at step ${resumed.state?.step ?? 0})` : ''}`);
+    if (teacher) log(`teacher: ${summarize(teacher)} · distillation T ${String(o.distillTemperature)}, alpha ${String(o.distillAlpha)}`);
+    log(`backend: ${backend.backend}${backend.threads ? `, ${backend.threads} thread(s)` : ''}${workers > 1 ? ` × ${workers} workers` : ''} · tokenizer: ${tok.definition.name} (${tok.tokenizer.vocabSize} symbols) · ${sizes}`);
+  };
+  if (workers > 1) {
+    // data-parallel: every worker builds the run (buildPretrainRun via parallel-setup.ts); this thread only checked it
+    const teacher = o.teacher ? await loadTeacher(o.teacher as string, config.vocabSize) : undefined;
+    describeRun(resumed ? summarize(resumed.model) : describeConfig(config), teacher);
+    teacher?.dispose();
+    resumed?.model.dispose();
+    const split = splitBatch(B, A, workers);
+    await runParallelTraining({ command: 'pretrain', options: o, workers, trainBatchSize: split.batchSize }, { ...cfg, gradAccumSteps: split.gradAccum }, { ...common, resumed });
+    return loadModel(join(out, 'checkpoint')); // the last weights, as the in-process run returns them
+  }
+  const { model, data, teacher } = await buildPretrainRun(o, { tok, shard, resumed });
+  describeRun(summarize(model), teacher);
+  await runTraining(model, data, cfg, { ...common, resumed, ...(teacher ? { teacher } : {}) });
+  teacher?.dispose();
+  return model;
+}
+
+/** A model config as summarize() shows a model (for a run whose model lives in its workers). */
+function describeConfig(config: ModelConfigInput): string {
+  const c = resolveConfig(config);
+  return `${c.family} · ${formatCount(configParams(c))} params · ${c.nLayer} layers · width ${c.nEmbd} · ${c.nHead} heads${c.nKvHead !== c.nHead ? ` / ${c.nKvHead} kv` : ''} (D ${c.headDim}) · context ${c.blockSize} · vocab ${c.vocabSize}${c.tieWordEmbeddings ? ' · tied head' : ''}`;
+}
+
+/**
+ * What a pretraining run trains — the model (the resumed checkpoint's, or a new one from the
+ * options), the samplers and the distillation teacher. The in-process run and every data-parallel
+ * worker (parallel-setup.ts) build it here; a worker's train sampler draws `trainBatchSize`
+ * windows per micro-batch (splitBatch), from the same seed.
+ */
+export async function buildPretrainRun(o: Record<string, unknown>, r: { tok: ResolvedTokenizer; shard: TokenShard; resumed: LoadedCheckpoint<TransformerLM> | null; trainBatchSize?: number }) {
+  const model = r.resumed?.model ?? new TransformerLM(modelConfig(o, r.tok.tokenizer.vocabSize));
+  const blockSize = model.config.blockSize;
+  const { train: tr, val } = splitTokens(r.shard, o.valFraction as number);
   const seed = o.seed as number;
   const B = o.batchSize as number;
   const data = {
-    train: new WindowSampler(tr, { batchSize: B, blockSize, seed }),
+    train: new WindowSampler(tr, { batchSize: r.trainBatchSize ?? B, blockSize, seed }),
     val: new WindowSampler(val, { batchSize: B, blockSize, seed: seed + 1 }),
     trainEval: new WindowSampler(tr, { batchSize: B, blockSize, seed: seed + 2 }),
   };
   const teacher = o.teacher ? await loadTeacher(o.teacher as string, model.config.vocabSize) : undefined;
-  log(`model: ${summarize(model)}${resumed ? ` (resumed at step ${resumed.state?.step ?? 0})` : ''}`);
-  if (teacher) log(`teacher: ${summarize(teacher)} · distillation T ${String(o.distillTemperature)}, alpha ${String(o.distillAlpha)}`);
-  log(`backend: ${backend.backend}${backend.threads ? `, ${backend.threads} thread(s)` : ''} · tokenizer: ${tok.definition.name} (${tok.tokenizer.vocabSize} symbols) · train ${(tr.end - tr.start).toLocaleString('en-US')} / val ${(val.end - val.start).toLocaleString('en-US')} tokens`);
-  const resumeHint = hooks.resumeHint ?? `llm-train pretrain --out ${out} --resume`;
-  await runTraining(model, data, trainConfig(o), { tok, resumed, log, resumeHint, force: o.force === true, ...(hooks.maxMs ? { maxMs: hooks.maxMs } : {}), ...(teacher ? { teacher } : {}) });
-  teacher?.dispose();
-  return model;
+  return { model, data, teacher };
 }
 
 async function loadTeacher(dir: string, vocabSize: number): Promise<TransformerLM> {

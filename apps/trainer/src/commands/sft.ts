@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { initBackend } from '@llm/tensor-gpu';
-import { findModelDir, loadModel, summarize, TransformerError, type TransformerLM } from '@llm/transformer';
+import { countParameters, findModelDir, loadModel, summarize, TransformerError, type TransformerLM } from '@llm/transformer';
 import { chatmlTemplate, loadChatTemplate, TokenizerError, type ChatTemplate } from '@llm/tokenizer-bpe';
-import { resolveTokenizer, loadTrainingCheckpoint, readSftJsonl, tokenizeRecords, SftSampler, type LoadedCheckpoint, type ResolvedTokenizer, type TrainableModel } from '@llm/train';
+import { resolveTokenizer, loadTrainingCheckpoint, readSftJsonl, tokenizeRecords, SftSampler, type SftRecord, type LoadedCheckpoint, type ResolvedTokenizer, type TrainableModel } from '@llm/train';
 import { prepareQlora, trainableParameters, type PeftModel } from '@llm/peft';
 import { addOptions, explicitOptions, CliError, type OptSpec } from '../options.js';
-import { requireResumable, runTraining } from '../run.js';
+import { requireResumable, runParallelTraining, runTraining } from '../run.js';
+import { WORKERS_OPTION, checkWorkers, resolveWorkers, splitBatch } from '../workers.js';
 import { TRAIN_OPTIONS, checkFreshRun, resolveRunOptions, trainConfig } from './pretrain.js';
 import { readRunSettings, writeRunSettings } from '../run-settings.js';
 import { PEFT_LR, PEFT_OPTIONS, adapterVirtualTokens, attachAdapter, buildPeftModel, checkPeftFlags, peftConfig, type PeftMethod } from '../peft.js';
@@ -38,6 +39,7 @@ export const SFT_SPECS: OptSpec[] = [
   { name: 'allowSpecialTokensInData', flag: 'allow-special-tokens-in-data', kind: 'bool', def: false, help: 'encode special-token text inside messages (e.g. "<|im_end|>") as the special tokens; by default message content is plain text and only the template\'s markup makes special tokens' },
   ...TRAIN_OPTIONS.map((s) => (s.name in SFT_DEFAULTS ? { ...s, def: SFT_DEFAULTS[s.name] } : s)).map((s) => (s.name in LR_HELP ? { ...s, help: `${s.help} ${LR_HELP[s.name]!}` } : s)),
   ...PEFT_OPTIONS,
+  WORKERS_OPTION,
 ];
 
 export function sftCommand(): Command {
@@ -52,6 +54,11 @@ export async function loadTemplate(spec: string): Promise<ChatTemplate> {
   return loadChatTemplate(spec).catch((e: unknown) => {
     throw e instanceof TokenizerError ? new CliError(e.message, 1) : e;
   });
+}
+
+/** The records of the --data JSONL files, in order. */
+export async function readSftRecords(files: string[]): Promise<SftRecord[]> {
+  return (await Promise.all(files.map((p) => readSftJsonl(p)))).flat();
 }
 
 /** `explicit`: the option names set on the command line or in --config (for the PEFT learning-rate defaults and flag checks). */
@@ -70,14 +77,61 @@ export async function sft(o: Record<string, unknown>, explicit: ReadonlySet<stri
     throw new CliError('--resume: a --prefix-projection run cannot be resumed: its checkpoint holds the projected prefix table (PEFT\'s adapter format), not the MLP that trains it; start a new run, or train without --prefix-projection', 1);
   }
   const cfg = trainConfig(o);
+  checkWorkers(o);
   await checkFreshRun(o);
   const template = await loadTemplate(o.template as string);
-  const records = (await Promise.all((o.data as string[]).map((p) => readSftJsonl(p)))).flat();
+  const records = await readSftRecords(o.data as string[]);
   await initBackend({ log: false });
   const out = o.out as string;
   if (o.resume && method === 'none' && (await isFile(join(out, 'checkpoint', 'adapter_config.json')))) {
     throw new CliError(`--resume: ${join(out, 'checkpoint')} holds an adapter, but the run's settings (${join(out, 'run.json')}) name no --peft method; pass the --peft and --init the run was started with`, 2);
   }
+  const run = await buildSftRun(o, { template, records, log });
+  const { model, data, tok, resumed, from, base, peft, trainEx, valEx, nVal } = run;
+  const responseTokens = trainEx.reduce((a, e) => a + e.labels.filter((l) => l !== -100).length, 0);
+  log(`model: ${summarize(base)} · from ${from}${peft && resumed ? ` (adapter resumed at step ${resumed.state?.step ?? 0})` : ''}`);
+  if (peft) {
+    log(`peft: ${describePeft(peft, method)} · lr ${String(o.lr)}`);
+    log(trainableParameters(peft).line);
+  }
+  log(`sft: ${trainEx.length} train / ${valEx.length} val examples · ${responseTokens.toLocaleString('en-US')} response tokens · template ${template.name}`);
+  const [B, A] = [o.batchSize as number, o.gradAccum as number];
+  const started = o.resume ? ((await readRunSettings(out))?.workers ?? 1) : null;
+  const workers = started !== null ? sftResumeWorkers(o.workers, started, B, A, log) : resolveWorkers(o.workers, { params: countParameters(base), batchSize: B, gradAccum: A, blockSize: run.maxLength, iters: (o.maxIters as number) - (resumed?.state?.step ?? 0) }, log);
+  if (!o.resume) await writeRunSettings(out, 'sft', { ...o, init: from }, workers);
+  const common = { tok, resumed, log, resumeHint: `llm-train sft --out ${out} --resume`, force: o.force === true };
+  let alive = true;
+  try {
+    if (workers > 1) {
+      // data-parallel: every worker rebuilds this run (buildSftRun via parallel-setup.ts); this one was built for the checks and log lines above
+      model.dispose();
+      alive = false;
+      const split = splitBatch(B, A, workers);
+      await runParallelTraining({ command: 'sft', options: o, workers, trainBatchSize: split.batchSize }, { ...cfg, evalTrain: false, gradAccumSteps: split.gradAccum }, common);
+    } else {
+      await runTraining(model, data, { ...cfg, evalTrain: false }, common);
+    }
+    if (peft) {
+      const { dir, which } = await writeAdapter(out, nVal > 0);
+      const mergeHint = ['prompt', 'prefix', 'adapter'].includes(method) ? '' : `; llm-train merge --init ${from} --adapter ${dir} --out ${join(out, 'merged')}`;
+      log(`wrote ${dir} (the ${which} adapter, HF PEFT format, + tokenizer.json) — use it with: llm-train sample --checkpoint ${from} --adapter ${dir}${mergeHint}`);
+    }
+  } finally {
+    if (alive) model.dispose();
+  }
+}
+
+/**
+ * What an SFT run trains — the model (a checkpoint, or an adapter on its frozen base, new or
+ * resumed), the tokenizer and the samplers of the tokenized examples. The in-process run and every
+ * data-parallel worker (parallel-setup.ts) build it here; a worker's train sampler draws
+ * `trainBatchSize` examples per micro-batch (splitBatch). `o` holds the resolved options (the PEFT
+ * learning-rate defaults applied).
+ */
+export async function buildSftRun(o: Record<string, unknown>, r: { template: ChatTemplate; records: SftRecord[]; log: (s: string) => void; trainBatchSize?: number }) {
+  const { log } = r;
+  const out = o.out as string;
+  const method = (o.peft ?? 'none') as PeftMethod;
   const baseDir = method === 'none' && o.resume ? null : await findModelDir(o.init as string, { nested: false }).catch((e: unknown) => {
     throw new CliError(`--init: ${(e as Error).message}`, 1);
   });
@@ -119,12 +173,11 @@ export async function sft(o: Record<string, unknown>, explicit: ReadonlySet<stri
     }
     model = peft;
   }
-  if (!o.resume) await writeRunSettings(out, 'sft', { ...o, init: from });
   if (tok.tokenizer.vocabSize > model.config.vocabSize) throw new CliError(`the tokenizer has ${tok.tokenizer.vocabSize} symbols, the model only ${model.config.vocabSize}`);
   const virtual = peft ? adapterVirtualTokens(peft) : 0; // prompt / prefix tokens share the context
   const room = model.config.blockSize - virtual;
   const maxLength = Math.min((o.maxLength as number | undefined) ?? room, room);
-  const { examples, skipped } = tokenizeRecords(records, tok.tokenizer, template, { maxLength, allowSpecialInContent: o.allowSpecialTokensInData === true });
+  const { examples, skipped } = tokenizeRecords(r.records, tok.tokenizer, r.template, { maxLength, allowSpecialInContent: o.allowSpecialTokensInData === true });
   if (skipped.length) log(`sft: skipped ${skipped.length} example(s) with no response token within ${maxLength} tokens${virtual ? ` (the context of ${model.config.blockSize} less ${virtual} virtual tokens; --num-virtual-tokens lowers them)` : ''} (e.g. ${skipped.slice(0, 3).join(', ')})`);
   const nVal = Math.floor(examples.length * (o.valFraction as number));
   const seed = o.seed as number;
@@ -134,26 +187,24 @@ export async function sft(o: Record<string, unknown>, explicit: ReadonlySet<stri
   const trainEx = examples.slice(0, examples.length - nVal);
   const valEx = examples.slice(examples.length - nVal);
   const data = {
-    train: new SftSampler(trainEx, { ...common, seed }),
+    train: new SftSampler(trainEx, { ...common, batchSize: r.trainBatchSize ?? common.batchSize, seed }),
     ...(nVal > 0 ? { val: new SftSampler(valEx, { ...common, seed: seed + 1 }) } : {}),
   };
-  const responseTokens = trainEx.reduce((a, e) => a + e.labels.filter((l) => l !== -100).length, 0);
-  log(`model: ${summarize(base)} · from ${from}${peft && resumed ? ` (adapter resumed at step ${resumed.state?.step ?? 0})` : ''}`);
-  if (peft) {
-    log(`peft: ${describePeft(peft, method)} · lr ${String(o.lr)}`);
-    log(trainableParameters(peft).line);
+  return { model, data, tok, resumed, from, base, peft, trainEx, valEx, nVal, skipped, maxLength, virtual };
+}
+
+/**
+ * The workers of a resumed SFT run. Its data position counts the length-grouped micro-batches it was
+ * drawing (SftSampler), so it continues only with the same micro-batch size: `auto` keeps the count
+ * it started with; an explicit count that changes the micro-batch is refused (exit 2).
+ */
+export function sftResumeWorkers(option: unknown, started: number, batchSize: number, gradAccum: number, log: (s: string) => void): number {
+  const micro = (n: number) => splitBatch(batchSize, gradAccum, n).batchSize;
+  const want = option === undefined || option === 'auto' ? started : (option as number);
+  if (micro(want) !== micro(started)) {
+    throw new CliError(`--resume --workers ${want}: this SFT run started with ${started} worker(s), drawing micro-batches of ${micro(started)} example(s) (its data position counts them); ${want} worker(s) would draw ${micro(want)}. Resume with --workers ${started} (or auto)`);
   }
-  log(`sft: ${trainEx.length} train / ${valEx.length} val examples · ${responseTokens.toLocaleString('en-US')} response tokens · template ${template.name}`);
-  try {
-    await runTraining(model, data, { ...cfg, evalTrain: false }, { tok, resumed, log, resumeHint: `llm-train sft --out ${out} --resume`, force: o.force === true });
-    if (peft) {
-      const { dir, which } = await writeAdapter(out, nVal > 0);
-      const mergeHint = ['prompt', 'prefix', 'adapter'].includes(method) ? '' : `; llm-train merge --init ${from} --adapter ${dir} --out ${join(out, 'merged')}`;
-      log(`wrote ${dir} (the ${which} adapter, HF PEFT format, + tokenizer.json) — use it with: llm-train sample --checkpoint ${from} --adapter ${dir}${mergeHint}`);
-    }
-  } finally {
-    model.dispose();
-  }
+  return want > 1 ? resolveWorkers(want, { params: 0, batchSize, gradAccum, blockSize: 0, iters: 0 }, log) : want;
 }
 
 /** A resumed adapter run keeps its adapter: a method flag given now that differs from run.json is refused. */
