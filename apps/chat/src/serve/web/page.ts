@@ -28,7 +28,8 @@ function renderExtras(div, toolCalls, citations) {
   if (citations && citations.length) { const ol = document.createElement('ol'); ol.className = 'cites'; for (const c of citations) { const li = document.createElement('li'); li.value = c.index; li.textContent = c.source + ': ' + c.text.slice(0, 160); ol.appendChild(li); } div.appendChild(ol); }
 }
 async function send(text) {
-  history.push({ role: 'user', content: text }); add('user', text);
+  const chat = history; // New chat replaces it: a reply cut off by New chat must not land in the next chat
+  chat.push({ role: 'user', content: text }); add('user', text);
   const div = add('assistant', ''); const body = document.createElement('span'); div.appendChild(body);
   const sys = $('system').value.trim();
   const req = { model: window.MODEL, stream: true, messages: (sys ? [{ role: 'system', content: sys }] : []).concat(history),
@@ -54,7 +55,7 @@ async function send(text) {
     }
   } catch (e) { if (e.name !== 'AbortError') { div.className = 'msg error'; body.textContent = reply + ' [' + e.message + ']'; } }
   renderExtras(div, calls, cites);
-  history.push(calls.length ? { role: 'assistant', content: null, tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: c.function })) } : { role: 'assistant', content: reply });
+  chat.push(calls.length ? { role: 'assistant', content: null, tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: c.function })) } : { role: 'assistant', content: reply });
   ctl = null; $('stop').disabled = true; $('send').disabled = false;
 }
 $('form').onsubmit = (e) => { e.preventDefault(); const t = $('input').value.trim(); if (t && !ctl) { $('input').value = ''; send(t); } };
