@@ -1,7 +1,8 @@
 /**
  * Incremental text of one generation with stop strings: tokens in, text out, never a split UTF-8
  * character, and text that could be the start of a stop string held back until it is known not
- * to be (as @llm/sample's stream does). `push` returns the newly releasable text and whether a
+ * to be (as @llm/sample's stream does). Special tokens (`<|im_start|>` …) add no text, as vLLM's
+ * and HF's `skip_special_tokens` default. `push` returns the newly releasable text and whether a
  * stop string was hit (the text is then cut before it).
  *
  *   const ts = new TextStream(tokenizer, ['\n\n']);
@@ -12,20 +13,24 @@ import { cutAtStop } from '@llm/sample';
 
 export interface DecoderSource {
   decoder(): { push(id: number): string; flush(): string };
+  /** Special tokens by text (skipped in the output when given). */
+  readonly specialTokens?: ReadonlyMap<string, number>;
 }
 
 export class TextStream {
   private readonly dec: { push(id: number): string; flush(): string };
+  private readonly special: ReadonlySet<number>;
   private held = '';
   /** All released text. */
   text = '';
 
   constructor(tokenizer: DecoderSource, private readonly stops: readonly string[]) {
     this.dec = tokenizer.decoder();
+    this.special = new Set(tokenizer.specialTokens?.values() ?? []);
   }
 
   push(id: number): { text: string; stopped: boolean } {
-    return this.release(this.dec.push(id), false);
+    return this.release(this.special.has(id) ? '' : this.dec.push(id), false);
   }
 
   /** The end of the generation: flush the decoder and everything held. */
