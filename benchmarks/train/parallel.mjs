@@ -9,29 +9,20 @@
 //
 //   node benchmarks/train/parallel.mjs                 2 rounds of 30 timed steps (≈ 4 min here)
 //   node benchmarks/train/parallel.mjs --rounds 3 --iters 40
+//   node benchmarks/train/parallel.mjs --quality       2000 iterations with 2 workers vs the one-process runs (val loss)
 //
 // Needs a fresh build of @llm/train (npx tsup in packages/train: dist/parallel-worker.js).
-// This file is also the workers' setup module (trainParallel imports it in each worker: `setup` below).
+// The workers' setup module is ./nanogpt.mjs (the shared nanoGPT CPU config).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMainThread } from 'node:worker_threads';
 import { TransformerLM } from '@llm/transformer';
 import { TokenShard, splitTokens, WindowSampler, writeTokenShard, resolveTokenizer, train, trainParallel } from '@llm/train';
+import { BATCH as GLOBAL_BATCH, BLOCK, CONFIG as NANOGPT, modelConfig } from './nanogpt.mjs';
 
-const GLOBAL_BATCH = 12;
-const BLOCK = 64;
-const CONFIG = { lr: 1e-3, minLr: 1e-4, warmupIters: 100, lrDecayIters: 2000, weightDecay: 0.1, decayRule: 'all-2d', beta1: 0.9, beta2: 0.99, gradClip: 1, evalInterval: 0, evalTrain: false, evalIters: 1, outDir: null };
-const modelConfig = (vocabSize) => ({ family: 'gpt2', vocabSize, nLayer: 4, nHead: 4, nEmbd: 128, blockSize: BLOCK, bias: false, dropout: 0, activation: 'gelu', seed: 1337 });
-
-/** Setup module of trainParallel: each replica opens the shard and builds the same model and sampler. */
-export async function setup(args) {
-  const shard = await TokenShard.open(args.shard);
-  const { train: tr } = splitTokens(shard, 0.1);
-  return { model: new TransformerLM(args.model), data: { train: new WindowSampler(tr, { batchSize: args.batchSize, blockSize: BLOCK, seed: 7 }) } };
-}
+const CONFIG = { ...NANOGPT, evalInterval: 0, evalTrain: false, evalIters: 1, outDir: null };
 
 /** Median ms between consecutive onStep calls, the first `warm` steps dropped. */
 function stepTimer(warm) {
@@ -73,7 +64,7 @@ async function main() {
   if (!existsSync(`${prefix}.bin`)) await writeTokenShard(prefix, [corpus], tok);
   const shard = await TokenShard.open(prefix);
   const model = modelConfig(tok.tokenizer.vocabSize);
-  const setupModule = fileURLToPath(import.meta.url);
+  const setupModule = fileURLToPath(new URL('./nanogpt.mjs', import.meta.url));
   const n = iters + warm;
 
   const inProcess = async () => {
@@ -90,6 +81,7 @@ async function main() {
     await trainParallel({ setup: setupModule, args: { shard: prefix, model, batchSize: GLOBAL_BATCH / workers }, workers, config: { ...CONFIG, maxIters: n }, onStep: t.onStep, onPhases });
     return median(t.times);
   };
+  if (args.includes('--quality')) return quality({ shard, prefix, vocabSize: tok.tokenizer.vocabSize, machine, median, here });
   const PY = findTorchPython();
   const torch = () => (PY ? JSON.parse(execFileSync(PY, [join(here, 'torch_train.py'), JSON.stringify({ iters: n, threads: 2 })], { encoding: 'utf8' })).ms_per_iter : null);
   if (!PY) console.log('(PyTorch peer skipped: apt-get install python3-torch libopenblas0-pthread)');
@@ -119,4 +111,40 @@ async function main() {
   console.log(`\nwrote ${join(here, '../results/train-parallel.json')}`);
 }
 
-if (isMainThread) await main();
+/**
+ * Quality with 2 workers: the 2000-iteration nanoGPT run of shakespeare.mjs (seed 1337, eval every
+ * 250) through trainParallel, next to the one-process runs in results/train-char-seed1337.json and
+ * -seed2.json (their difference is the seed noise).
+ */
+async function quality({ shard, prefix, vocabSize, machine, here }) {
+  const { readFileSync } = await import('node:fs');
+  const { rangePerplexity } = await import('@llm/train');
+  const { loadModel } = await import('@llm/transformer');
+  const argv = process.argv.slice(2);
+  const iters = argv.includes('--quality-iters') ? Number(argv[argv.indexOf('--quality-iters') + 1]) : 2000;
+  const runDir = join(here, '../results/train-shakespeare/run-char-workers2');
+  const t0 = performance.now();
+  console.log(`## quality: ${iters} iterations with 2 workers (micro-batch 6 each), eval every 250`);
+  const res = await trainParallel({
+    setup: fileURLToPath(new URL('./nanogpt.mjs', import.meta.url)),
+    args: { shard: prefix, model: modelConfig(vocabSize, 1337), batchSize: GLOBAL_BATCH / 2, seed: 1337, evals: true },
+    workers: 2,
+    config: { ...NANOGPT, maxIters: iters, evalInterval: 250, outDir: runDir },
+    force: true,
+    onEval: (e) => console.log(`  step ${String(e.step).padStart(4)}: train ${e.trainLoss?.toFixed(4)} · val ${e.valLoss?.toFixed(4)} · ${((performance.now() - t0) / 60000).toFixed(1)} min`),
+  });
+  const wall = (performance.now() - t0) / 1000;
+  const model = await loadModel(join(runDir, 'checkpoint'));
+  const full = rangePerplexity(model, splitTokens(shard, 0.1).val, { batchSize: 32 }).loss;
+  model.dispose();
+  const one = (seed) => JSON.parse(readFileSync(join(here, `../results/train-char-seed${seed}.json`), 'utf8')).quality;
+  const [a, b] = [one(1337), one(2)];
+  const noise = Math.abs(a.finalValLoss - b.finalValLoss);
+  const delta = Math.abs(res.lastValLoss - a.finalValLoss);
+  const out = { machine, iters, workers: 2, finalValLoss: res.lastValLoss, bestValLoss: res.bestValLoss, fullValLoss: full, wallSeconds: wall, oneProcessSeed1337: a, oneProcessSeed2: b, seedNoise: noise, deltaToOneProcess: delta, withinSeedNoise: delta <= noise };
+  console.log(`  2 workers: final val ${res.lastValLoss.toFixed(4)} (best ${res.bestValLoss.toFixed(4)}, whole val split ${full.toFixed(4)}) · wall ${(wall / 60).toFixed(1)} min`);
+  console.log(`  one process: seed 1337 final ${a.finalValLoss.toFixed(4)}, seed 2 final ${b.finalValLoss.toFixed(4)} → seed noise ${noise.toFixed(4)}; |2 workers − seed 1337| = ${delta.toFixed(4)}: ${delta <= noise ? 'within' : 'NOT within'} seed noise`);
+  writeFileSync(join(here, '../results/train-parallel-quality.json'), JSON.stringify(out, null, 2) + '\n');
+}
+
+await main();

@@ -9,11 +9,8 @@
 //   node benchmarks/train/shakespeare.mjs --quality --seed 2   quality run only, another seed
 //   node benchmarks/train/shakespeare.mjs --quality --unscaled-init   without GPT-2's residual init scaling
 //
-// Config (nanoGPT README's CPU command): n_layer 4, n_head 4, n_embd 128, block 64, batch 12, lr 1e-3,
-// min_lr 1e-4, warmup 100, max_iters 2000, lr_decay_iters 2000, dropout 0, beta2 0.99, weight decay 0.1
-// (nanoGPT decays every 2-D weight: decayRule all-2d), grad clip 1.0, bias False, exact-erf GELU
-// (nn.GELU()), nanoGPT's character vocabulary (the 65 distinct characters; `--vocab byte` for the
-// 256-byte one), eval_iters 20, first 90% train / last 10% val.
+// Config: nanoGPT's CPU command (./nanogpt.mjs), nanoGPT's character vocabulary (the 65 distinct
+// characters; `--vocab byte` for the 256-byte one).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +19,8 @@ import { machineLine, median, sharedDataDir, sharedDataPath } from '@llm/kit';
 import { findTorchPython } from '../lib/torch.mjs';
 import { initBackend } from '@llm/tensor-gpu';
 import { TransformerLM, summarize } from '@llm/transformer';
-import { resolveTokenizer, writeTokenShard, TokenShard, splitTokens, WindowSampler, train, rangePerplexity } from '@llm/train';
+import { resolveTokenizer, writeTokenShard, TokenShard, splitTokens, train, rangePerplexity } from '@llm/train';
+import { CONFIG, modelConfig, samplers as nanogptSamplers } from './nanogpt.mjs';
 
 const args = process.argv.slice(2);
 const speedOnly = args.includes('--speed');
@@ -47,17 +45,8 @@ const tok = await resolveTokenizer(vocab, [corpus]);
 await writeTokenShard(join(outDir, `tokens-${vocab}`), [corpus], tok);
 const shard = await TokenShard.open(join(outDir, `tokens-${vocab}`));
 
-const MODEL = { family: 'gpt2', vocabSize: tok.tokenizer.vocabSize, nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, bias: false, dropout: 0, activation: 'gelu', seed: 1337 };
-const CONFIG = { lr: 1e-3, minLr: 1e-4, warmupIters: 100, lrDecayIters: 2000, weightDecay: 0.1, decayRule: 'all-2d', beta1: 0.9, beta2: 0.99, gradClip: 1, evalIters: 20 };
-
-function samplers(seed) {
-  const { train: tr, val } = splitTokens(shard, 0.1);
-  return {
-    train: new WindowSampler(tr, { batchSize: 12, blockSize: 64, seed }),
-    val: new WindowSampler(val, { batchSize: 12, blockSize: 64, seed: seed + 1 }),
-    trainEval: new WindowSampler(tr, { batchSize: 12, blockSize: 64, seed: seed + 2 }),
-  };
-}
+const MODEL = modelConfig(tok.tokenizer.vocabSize);
+const samplers = (seed) => nanogptSamplers(shard, seed);
 
 /** Median ms per training iteration of @llm/train over n iterations (first 5 dropped). */
 async function oursMsPerIter(n) {
