@@ -57,6 +57,23 @@ export function weightRowBytes(fmt: i32, cols: i32): i32 {
   return -1;
 }
 
+/** Ragged edges: the k-th of four pointers p0 + k·step, repeating the last valid one (k ≥ m). */
+@inline function nth(p0: usize, step: usize, k: i32, m: i32): usize {
+  return p0 + <usize>min(k, m - 1) * step;
+}
+
+/** Lanes 0..m-1 of `v` to yp + k·stride (stored, or added to what is there when `add`). */
+@inline function putLanes(yp: usize, stride: usize, v: v128, m: i32, add: bool): void {
+  putLane(yp, f32x4.extract_lane(v, 0), add);
+  if (m > 1) putLane(yp + stride, f32x4.extract_lane(v, 1), add);
+  if (m > 2) putLane(yp + 2 * stride, f32x4.extract_lane(v, 2), add);
+  if (m > 3) putLane(yp + 3 * stride, f32x4.extract_lane(v, 3), add);
+}
+
+@inline function putLane(p: usize, v: f32, add: bool): void {
+  store<f32>(p, add ? load<f32>(p) + v : v);
+}
+
 @inline function rows4(fmt: i32, p0: usize, p1: usize, p2: usize, p3: usize, x: usize, cols: i32): v128 {
   if (fmt == FMT_Q4_K) return rows4_q4_k(p0, p1, p2, p3, x, cols);
   if (fmt == FMT_Q6_K) return rows4_q6_k(p0, p1, p2, p3, x, cols);
@@ -99,18 +116,10 @@ export function matmul(fmt: i32, w: usize, x: usize, y: usize, rows: i32, cols: 
       for (let r = r0; r < r1; r += 4) {
         const m = min(4, r1 - r);
         const p0 = w + <usize>r * rb;
-        const p1 = m > 1 ? p0 + rb : p0;
-        const p2 = m > 2 ? p1 + rb : p1;
-        const p3 = m > 3 ? p2 + rb : p2;
-        const v = rows4(fmt, p0, p1, p2, p3, xt, cols);
+        const v = rows4(fmt, p0, nth(p0, rb, 1, m), nth(p0, rb, 2, m), nth(p0, rb, 3, m), xt, cols);
         const yp = yt + (<usize>r << 2);
-        if (m == 4) {
-          v128.store(yp, v);
-        } else {
-          store<f32>(yp, f32x4.extract_lane(v, 0));
-          if (m > 1) store<f32>(yp, f32x4.extract_lane(v, 1), 4);
-          if (m > 2) store<f32>(yp, f32x4.extract_lane(v, 2), 8);
-        }
+        if (m == 4) v128.store(yp, v);
+        else putLanes(yp, 4, v, m, false);
       }
     }
     return;
@@ -132,24 +141,13 @@ export function matmul(fmt: i32, w: usize, x: usize, y: usize, rows: i32, cols: 
         for (let t = tb; t < te; t += 4) {
           const m = min(4, te - t);
           const x0 = xk + <usize>t * xs;
-          const x1 = m > 1 ? x0 + xs : x0;
-          const x2 = m > 2 ? x1 + xs : x1;
-          const x3 = m > 3 ? x2 + xs : x2;
+          const x1 = nth(x0, xs, 1, m), x2 = nth(x0, xs, 2, m), x3 = nth(x0, xs, 3, m);
           const y0 = y + <usize>t * ys;
           for (let r = rb0; r < re; r++) {
             const v = toks4(fmt, wk + <usize>r * rb, x0, x1, x2, x3, kc);
             const yp = y0 + (<usize>r << 2);
-            if (first) {
-              store<f32>(yp, f32x4.extract_lane(v, 0));
-              if (m > 1) store<f32>(yp + ys, f32x4.extract_lane(v, 1));
-              if (m > 2) store<f32>(yp + 2 * ys, f32x4.extract_lane(v, 2));
-              if (m > 3) store<f32>(yp + 3 * ys, f32x4.extract_lane(v, 3));
-            } else {
-              store<f32>(yp, load<f32>(yp) + f32x4.extract_lane(v, 0));
-              if (m > 1) store<f32>(yp + ys, load<f32>(yp + ys) + f32x4.extract_lane(v, 1));
-              if (m > 2) store<f32>(yp + 2 * ys, load<f32>(yp + 2 * ys) + f32x4.extract_lane(v, 2));
-              if (m > 3) store<f32>(yp + 3 * ys, load<f32>(yp + 3 * ys) + f32x4.extract_lane(v, 3));
-            }
+            if (first) putLanes(yp, ys, v, m, false);
+            else putLanes(yp, ys, v, m, true);
           }
         }
       }

@@ -11,32 +11,33 @@
 // dequantizes 16 weights at a time and reuses them for four tokens.
 // Example: scales bytes 01 01 01 01 00 … (sc[0..3] = 1, m = 0), d = 1, all nibbles 2 → w = 2
 // on sub-blocks 0..3, 0 on 4..7.
-import { dot4, dot4v, halfAt, sum4, TOP, top0, top1, top2, top3 } from './simd';
+import { accqm, dotq, halfAt, sum4, TOP, xsum } from './simd';
 
 const BYTES: usize = 144;
+
+// Both forms are read and one selected (no branch, so the dequantization around them stays one
+// straight run for the optimizer); for j < 4 the other form's bytes still lie in the super-block.
 
 /** 6-bit scale of sub-block j (get_scale_min_k4); `s` = address of scales[0]. */
 @inline function scaleK4(s: usize, j: i32): i32 {
   const u = <usize>j;
-  return j < 4 ? <i32>load<u8>(s + u) & 63 : (<i32>load<u8>(s + u + 4) & 0xf) | ((<i32>load<u8>(s + u - 4) >> 6) << 4);
+  return select<i32>(<i32>load<u8>(s + u) & 63, (<i32>load<u8>(s + u + 4) & 0xf) | ((<i32>load<u8>(s + u - 4) >> 6) << 4), j < 4);
 }
 
 /** 6-bit min of sub-block j (get_scale_min_k4). */
 @inline function minK4(s: usize, j: i32): i32 {
   const u = <usize>j;
-  return j < 4 ? <i32>load<u8>(s + u + 4) & 63 : (<i32>load<u8>(s + u + 4) >> 4) | ((<i32>load<u8>(s + u) >> 6) << 4);
+  return select<i32>(<i32>load<u8>(s + u + 4) & 63, (<i32>load<u8>(s + u + 4) >> 4) | ((<i32>load<u8>(s + u) >> 6) << 4), j < 4);
 }
 
 /** Lane-wise Σ over 16 low nibbles at byte `q` times x0..x3. */
 @inline function dotLo(q: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
-  const v = v128.and(v128.load(q), i8x16.splat(0x0f));
-  return dot4v(top0(v), top1(v), top2(v), top3(v), x0, x1, x2, x3);
+  return dotq(v128.and(v128.load(q), i8x16.splat(0x0f)), x0, x1, x2, x3);
 }
 
 /** Lane-wise Σ over 16 high nibbles at byte `q` times x0..x3. */
 @inline function dotHi(q: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
-  const v = i8x16.shr_u(v128.load(q), 4);
-  return dot4v(top0(v), top1(v), top2(v), top3(v), x0, x1, x2, x3);
+  return dotq(i8x16.shr_u(v128.load(q), 4), x0, x1, x2, x3);
 }
 
 /** acc + s·(d·sc[j]) − sx·(dmin·m[j]) for the super-block at `b`. */
@@ -44,6 +45,21 @@ const BYTES: usize = 144;
   const d = halfAt(b) * <f32>scaleK4(b + 4, j) * TOP;
   const m = halfAt(b + 2) * <f32>minK4(b + 4, j);
   return f32x4.add(acc, f32x4.sub(f32x4.mul(s, f32x4.splat(d)), f32x4.mul(sx, f32x4.splat(m))));
+}
+
+/**
+ * acc + one row's sub-block j of the super-block at b: the low (or high) nibbles of the 32 qs
+ * bytes at b + qo against the 32 x at xp. The x loads and Σ x are the same expressions for the
+ * four rows, so the optimizer computes them once.
+ */
+@inline function subBlock(acc: v128, b: usize, qo: usize, xp: usize, j: i32, hi: bool): v128 {
+  let x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
+  let sx = xsum(x0, x1, x2, x3);
+  let s = hi ? dotHi(b + qo, x0, x1, x2, x3) : dotLo(b + qo, x0, x1, x2, x3);
+  x0 = v128.load(xp, 64); x1 = v128.load(xp, 80); x2 = v128.load(xp, 96); x3 = v128.load(xp, 112);
+  sx = f32x4.add(sx, xsum(x0, x1, x2, x3));
+  s = f32x4.add(s, hi ? dotHi(b + qo + 16, x0, x1, x2, x3) : dotLo(b + qo + 16, x0, x1, x2, x3));
+  return fold(acc, s, sx, b, j);
 }
 
 export function rows4_q4_k(p0: usize, p1: usize, p2: usize, p3: usize, x: usize, cols: i32): v128 {
@@ -56,33 +72,12 @@ export function rows4_q4_k(p0: usize, p1: usize, p2: usize, p3: usize, x: usize,
     for (let c = 0; c < 4; c++) {
       const qo: usize = 16 + (<usize>c << 5);
       const xp = x + (<usize>sb << 10) + (<usize>c << 8);
-      // sub-block 2c: low nibbles, chunk elements 0..31
-      let x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
-      let sx = f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3));
-      let s0 = dotLo(b0 + qo, x0, x1, x2, x3), s1 = dotLo(b1 + qo, x0, x1, x2, x3);
-      let s2 = dotLo(b2 + qo, x0, x1, x2, x3), s3 = dotLo(b3 + qo, x0, x1, x2, x3);
-      x0 = v128.load(xp, 64); x1 = v128.load(xp, 80); x2 = v128.load(xp, 96); x3 = v128.load(xp, 112);
-      sx = f32x4.add(sx, f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)));
-      s0 = f32x4.add(s0, dotLo(b0 + qo + 16, x0, x1, x2, x3));
-      s1 = f32x4.add(s1, dotLo(b1 + qo + 16, x0, x1, x2, x3));
-      s2 = f32x4.add(s2, dotLo(b2 + qo + 16, x0, x1, x2, x3));
-      s3 = f32x4.add(s3, dotLo(b3 + qo + 16, x0, x1, x2, x3));
       const j = c << 1;
-      a0 = fold(a0, s0, sx, b0, j); a1 = fold(a1, s1, sx, b1, j);
-      a2 = fold(a2, s2, sx, b2, j); a3 = fold(a3, s3, sx, b3, j);
-      // sub-block 2c+1: high nibbles, chunk elements 32..63
-      x0 = v128.load(xp, 128); x1 = v128.load(xp, 144); x2 = v128.load(xp, 160); x3 = v128.load(xp, 176);
-      sx = f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3));
-      s0 = dotHi(b0 + qo, x0, x1, x2, x3); s1 = dotHi(b1 + qo, x0, x1, x2, x3);
-      s2 = dotHi(b2 + qo, x0, x1, x2, x3); s3 = dotHi(b3 + qo, x0, x1, x2, x3);
-      x0 = v128.load(xp, 192); x1 = v128.load(xp, 208); x2 = v128.load(xp, 224); x3 = v128.load(xp, 240);
-      sx = f32x4.add(sx, f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)));
-      s0 = f32x4.add(s0, dotHi(b0 + qo + 16, x0, x1, x2, x3));
-      s1 = f32x4.add(s1, dotHi(b1 + qo + 16, x0, x1, x2, x3));
-      s2 = f32x4.add(s2, dotHi(b2 + qo + 16, x0, x1, x2, x3));
-      s3 = f32x4.add(s3, dotHi(b3 + qo + 16, x0, x1, x2, x3));
-      a0 = fold(a0, s0, sx, b0, j + 1); a1 = fold(a1, s1, sx, b1, j + 1);
-      a2 = fold(a2, s2, sx, b2, j + 1); a3 = fold(a3, s3, sx, b3, j + 1);
+      // sub-block 2c: low nibbles, chunk elements 0..31; 2c+1: high nibbles, elements 32..63
+      a0 = subBlock(a0, b0, qo, xp, j, false); a1 = subBlock(a1, b1, qo, xp, j, false);
+      a2 = subBlock(a2, b2, qo, xp, j, false); a3 = subBlock(a3, b3, qo, xp, j, false);
+      a0 = subBlock(a0, b0, qo, xp + 128, j + 1, true); a1 = subBlock(a1, b1, qo, xp + 128, j + 1, true);
+      a2 = subBlock(a2, b2, qo, xp + 128, j + 1, true); a3 = subBlock(a3, b3, qo, xp + 128, j + 1, true);
     }
   }
   return sum4(a0, a1, a2, a3);
@@ -99,30 +94,21 @@ export function toks4_q4_k(p: usize, x0: usize, x1: usize, x2: usize, x3: usize,
       const j = c << 1;
       const qa = v128.load(b + 16 + (<usize>c << 5)), qb = v128.load(b + 32 + (<usize>c << 5));
       const xo = (<usize>sb << 10) + (<usize>c << 8);
-      // sub-block 2c (low nibbles)
-      let dv = f32x4.splat(d * <f32>scaleK4(b + 4, j) * TOP), mv = f32x4.splat(dmin * <f32>minK4(b + 4, j));
+      // sub-block 2c (low nibbles of qa, qb), then 2c+1 (high nibbles): w = q·(d·sc) − dmin·m
+      let dv = f32x4.splat(d * <f32>scaleK4(b + 4, j) * TOP), mv = f32x4.splat(-dmin * <f32>minK4(b + 4, j));
       let q = v128.and(qa, i8x16.splat(0x0f));
-      let w0 = f32x4.sub(f32x4.mul(top0(q), dv), mv), w1 = f32x4.sub(f32x4.mul(top1(q), dv), mv);
-      let w2 = f32x4.sub(f32x4.mul(top2(q), dv), mv), w3 = f32x4.sub(f32x4.mul(top3(q), dv), mv);
-      a0 = f32x4.add(a0, dot4(w0, w1, w2, w3, x0 + xo)); a1 = f32x4.add(a1, dot4(w0, w1, w2, w3, x1 + xo));
-      a2 = f32x4.add(a2, dot4(w0, w1, w2, w3, x2 + xo)); a3 = f32x4.add(a3, dot4(w0, w1, w2, w3, x3 + xo));
+      a0 = accqm(a0, q, dv, mv, x0 + xo); a1 = accqm(a1, q, dv, mv, x1 + xo);
+      a2 = accqm(a2, q, dv, mv, x2 + xo); a3 = accqm(a3, q, dv, mv, x3 + xo);
       q = v128.and(qb, i8x16.splat(0x0f));
-      w0 = f32x4.sub(f32x4.mul(top0(q), dv), mv); w1 = f32x4.sub(f32x4.mul(top1(q), dv), mv);
-      w2 = f32x4.sub(f32x4.mul(top2(q), dv), mv); w3 = f32x4.sub(f32x4.mul(top3(q), dv), mv);
-      a0 = f32x4.add(a0, dot4(w0, w1, w2, w3, x0 + xo + 64)); a1 = f32x4.add(a1, dot4(w0, w1, w2, w3, x1 + xo + 64));
-      a2 = f32x4.add(a2, dot4(w0, w1, w2, w3, x2 + xo + 64)); a3 = f32x4.add(a3, dot4(w0, w1, w2, w3, x3 + xo + 64));
-      // sub-block 2c+1 (high nibbles)
-      dv = f32x4.splat(d * <f32>scaleK4(b + 4, j + 1) * TOP); mv = f32x4.splat(dmin * <f32>minK4(b + 4, j + 1));
+      a0 = accqm(a0, q, dv, mv, x0 + xo + 64); a1 = accqm(a1, q, dv, mv, x1 + xo + 64);
+      a2 = accqm(a2, q, dv, mv, x2 + xo + 64); a3 = accqm(a3, q, dv, mv, x3 + xo + 64);
+      dv = f32x4.splat(d * <f32>scaleK4(b + 4, j + 1) * TOP); mv = f32x4.splat(-dmin * <f32>minK4(b + 4, j + 1));
       q = i8x16.shr_u(qa, 4);
-      w0 = f32x4.sub(f32x4.mul(top0(q), dv), mv); w1 = f32x4.sub(f32x4.mul(top1(q), dv), mv);
-      w2 = f32x4.sub(f32x4.mul(top2(q), dv), mv); w3 = f32x4.sub(f32x4.mul(top3(q), dv), mv);
-      a0 = f32x4.add(a0, dot4(w0, w1, w2, w3, x0 + xo + 128)); a1 = f32x4.add(a1, dot4(w0, w1, w2, w3, x1 + xo + 128));
-      a2 = f32x4.add(a2, dot4(w0, w1, w2, w3, x2 + xo + 128)); a3 = f32x4.add(a3, dot4(w0, w1, w2, w3, x3 + xo + 128));
+      a0 = accqm(a0, q, dv, mv, x0 + xo + 128); a1 = accqm(a1, q, dv, mv, x1 + xo + 128);
+      a2 = accqm(a2, q, dv, mv, x2 + xo + 128); a3 = accqm(a3, q, dv, mv, x3 + xo + 128);
       q = i8x16.shr_u(qb, 4);
-      w0 = f32x4.sub(f32x4.mul(top0(q), dv), mv); w1 = f32x4.sub(f32x4.mul(top1(q), dv), mv);
-      w2 = f32x4.sub(f32x4.mul(top2(q), dv), mv); w3 = f32x4.sub(f32x4.mul(top3(q), dv), mv);
-      a0 = f32x4.add(a0, dot4(w0, w1, w2, w3, x0 + xo + 192)); a1 = f32x4.add(a1, dot4(w0, w1, w2, w3, x1 + xo + 192));
-      a2 = f32x4.add(a2, dot4(w0, w1, w2, w3, x2 + xo + 192)); a3 = f32x4.add(a3, dot4(w0, w1, w2, w3, x3 + xo + 192));
+      a0 = accqm(a0, q, dv, mv, x0 + xo + 192); a1 = accqm(a1, q, dv, mv, x1 + xo + 192);
+      a2 = accqm(a2, q, dv, mv, x2 + xo + 192); a3 = accqm(a3, q, dv, mv, x3 + xo + 192);
     }
   }
   return sum4(a0, a1, a2, a3);

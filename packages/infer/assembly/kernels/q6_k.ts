@@ -13,7 +13,7 @@
 // The 6-bit levels of 16 elements are assembled in one i8x16 (and/shift/or), recentred by −32,
 // converted (simd.ts top0..3); rows4 scales each 16-element Σ q·x once, toks4 reuses dequantized weights.
 // Example: ql bytes 0x11, qh bytes 0xaa, scales 1, d = 1 → every level 33, every w = 1.
-import { dot4, dot4v, halfAt, sum4, TOP, top0, top1, top2, top3 } from './simd';
+import { accq, dotq, halfAt, sum4, TOP } from './simd';
 
 const BYTES: usize = 210;
 
@@ -34,11 +34,6 @@ const BYTES: usize = 210;
 @inline function level3(l: usize, h: usize): v128 {
   const v = v128.or(i8x16.shr_u(v128.load(l, 32), 4), v128.and(i8x16.shr_u(v128.load(h), 2), i8x16.splat(0x30)));
   return i8x16.sub(v, i8x16.splat(32));
-}
-
-/** Lane-wise Σ of 16 levels (i8x16) times x0..x3. */
-@inline function dotq(q: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
-  return dot4v(top0(q), top1(q), top2(q), top3(q), x0, x1, x2, x3);
 }
 
 /** d·scales[k] of the super-block at `b` (scales are int8). */
@@ -101,30 +96,19 @@ export function toks4_q6_k(p: usize, x0: usize, x1: usize, x2: usize, x3: usize,
       const hb = b + 128 + (h << 5) + (g << 4);
       const sc = b + 192 + (h << 3) + g;
       const xo = (<usize>sb << 10) + (((h << 7) + (g << 4)) << 2);
-      // group 0
+      // groups 0..3: elements +0, +32, +64, +96 (x bytes +0, +128, +256, +384), scales sc'[g + 2k]
       let s = f32x4.splat(d * <f32>load<i8>(sc));
       let q = level0(l, hb);
-      let w0 = f32x4.mul(top0(q), s), w1 = f32x4.mul(top1(q), s), w2 = f32x4.mul(top2(q), s), w3 = f32x4.mul(top3(q), s);
-      a0 = f32x4.add(a0, dot4(w0, w1, w2, w3, x0 + xo)); a1 = f32x4.add(a1, dot4(w0, w1, w2, w3, x1 + xo));
-      a2 = f32x4.add(a2, dot4(w0, w1, w2, w3, x2 + xo)); a3 = f32x4.add(a3, dot4(w0, w1, w2, w3, x3 + xo));
-      // group 1 (+32 elements)
+      a0 = accq(a0, q, s, x0 + xo); a1 = accq(a1, q, s, x1 + xo); a2 = accq(a2, q, s, x2 + xo); a3 = accq(a3, q, s, x3 + xo);
       s = f32x4.splat(d * <f32>load<i8>(sc, 2));
       q = level1(l, hb);
-      w0 = f32x4.mul(top0(q), s); w1 = f32x4.mul(top1(q), s); w2 = f32x4.mul(top2(q), s); w3 = f32x4.mul(top3(q), s);
-      a0 = f32x4.add(a0, dot4(w0, w1, w2, w3, x0 + xo + 128)); a1 = f32x4.add(a1, dot4(w0, w1, w2, w3, x1 + xo + 128));
-      a2 = f32x4.add(a2, dot4(w0, w1, w2, w3, x2 + xo + 128)); a3 = f32x4.add(a3, dot4(w0, w1, w2, w3, x3 + xo + 128));
-      // group 2 (+64)
+      a0 = accq(a0, q, s, x0 + xo + 128); a1 = accq(a1, q, s, x1 + xo + 128); a2 = accq(a2, q, s, x2 + xo + 128); a3 = accq(a3, q, s, x3 + xo + 128);
       s = f32x4.splat(d * <f32>load<i8>(sc, 4));
       q = level2(l, hb);
-      w0 = f32x4.mul(top0(q), s); w1 = f32x4.mul(top1(q), s); w2 = f32x4.mul(top2(q), s); w3 = f32x4.mul(top3(q), s);
-      a0 = f32x4.add(a0, dot4(w0, w1, w2, w3, x0 + xo + 256)); a1 = f32x4.add(a1, dot4(w0, w1, w2, w3, x1 + xo + 256));
-      a2 = f32x4.add(a2, dot4(w0, w1, w2, w3, x2 + xo + 256)); a3 = f32x4.add(a3, dot4(w0, w1, w2, w3, x3 + xo + 256));
-      // group 3 (+96)
+      a0 = accq(a0, q, s, x0 + xo + 256); a1 = accq(a1, q, s, x1 + xo + 256); a2 = accq(a2, q, s, x2 + xo + 256); a3 = accq(a3, q, s, x3 + xo + 256);
       s = f32x4.splat(d * <f32>load<i8>(sc, 6));
       q = level3(l, hb);
-      w0 = f32x4.mul(top0(q), s); w1 = f32x4.mul(top1(q), s); w2 = f32x4.mul(top2(q), s); w3 = f32x4.mul(top3(q), s);
-      a0 = f32x4.add(a0, dot4(w0, w1, w2, w3, x0 + xo + 384)); a1 = f32x4.add(a1, dot4(w0, w1, w2, w3, x1 + xo + 384));
-      a2 = f32x4.add(a2, dot4(w0, w1, w2, w3, x2 + xo + 384)); a3 = f32x4.add(a3, dot4(w0, w1, w2, w3, x3 + xo + 384));
+      a0 = accq(a0, q, s, x0 + xo + 384); a1 = accq(a1, q, s, x1 + xo + 384); a2 = accq(a2, q, s, x2 + xo + 384); a3 = accq(a3, q, s, x3 + xo + 384);
     }
   }
   return sum4(a0, a1, a2, a3);

@@ -7,6 +7,7 @@
 //   dotq(q, x0..x3)       lane-wise Σ (16 signed bytes of q)·2^24 · x (x0..x3 in registers)
 //   xsum(x0..x3)          x0 + x1 + x2 + x3 lane-wise (Σ x of 16 columns, for block minimums)
 //   lanes(a, b, c, d)     [a, b, c, d] from four f32 scalars (ragged column tails)
+//   accq(acc, q, d, x)    acc + one token's share of 16 dequantized weights top_k(q)·d (accqm: + m)
 //
 // Example: halfAt of bytes 00 3c is 1.0; sum4([1,2,3,4], 0, 0, [1,1,1,1]) = [10, 0, 0, 4];
 // top0 of bytes [-3, 5, …] = [-3·2^24, 5·2^24, …].
@@ -91,4 +92,20 @@ export const TOP: f32 = 5.9604644775390625e-8;
 /** [a, b, c, d] as f32x4. */
 @inline export function lanes(a: f32, b: f32, c: f32, d: f32): v128 {
   return f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(a), 1, b), 2, c), 3, d);
+}
+
+/**
+ * acc + Σ_k (top_k(q)·d)·x[4k : 4k+4] lane-wise (x a byte address): one token's share of 16
+ * dequantized weights. Called for four tokens with the same q and d, the dequantization is
+ * computed once (it is pure; the optimizer merges the copies).
+ */
+@inline export function accq(acc: v128, q: v128, d: v128, x: usize): v128 {
+  return f32x4.add(acc, dot4(f32x4.mul(top0(q), d), f32x4.mul(top1(q), d), f32x4.mul(top2(q), d), f32x4.mul(top3(q), d), x));
+}
+
+/** accq with an offset: weights top_k(q)·d + m. */
+@inline export function accqm(acc: v128, q: v128, d: v128, m: v128, x: usize): v128 {
+  return f32x4.add(acc, dot4(
+    f32x4.add(f32x4.mul(top0(q), d), m), f32x4.add(f32x4.mul(top1(q), d), m),
+    f32x4.add(f32x4.mul(top2(q), d), m), f32x4.add(f32x4.mul(top3(q), d), m), x));
 }

@@ -1,0 +1,82 @@
+// The two kernels of the dense formats (f32, f16), generic over the format. A format is a
+// @final @unmanaged class of @inline methods used through changetype<F>(0) (never allocated), so
+// each instantiation compiles to straight-line code:
+//
+//   shift()      log2 of the bytes per element (2 for f32, 1 for f16)
+//   w16(p, k)    weights 4k..4k+3 (k = 0..3, a constant) of the 16 at byte p, as f32x4
+//   w4(p)        the 4 weights at byte p
+//   w1(p)        the weight at byte p
+//
+//   rows4Dense<F>(p0, p1, p2, p3, x, cols) → [W0·x, W1·x, W2·x, W3·x]   four rows in flight, one token
+//   toks4Dense<F>(p, x0, x1, x2, x3, cols) → [W·x0, W·x1, W·x2, W·x3]   one row, four tokens
+//
+// Any cols: four f32x4 accumulators (16 columns a step), then 4-column steps, then a scalar tail.
+import { dot4, dot4v, lanes, sum4 } from './simd';
+
+/** Lane-wise Σ of the 16 weights at byte w times x0..x3. */
+@inline function dot16<F>(w: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const f = changetype<F>(0);
+  return dot4v(f.w16(w, 0), f.w16(w, 1), f.w16(w, 2), f.w16(w, 3), x0, x1, x2, x3);
+}
+
+@inline export function rows4Dense<F>(p0: usize, p1: usize, p2: usize, p3: usize, x: usize, cols: i32): v128 {
+  const f = changetype<F>(0);
+  let a0 = f32x4.splat(0);
+  let a1 = a0, a2 = a0, a3 = a0;
+  let c = 0;
+  for (; c + 16 <= cols; c += 16) {
+    const o = <usize>c << f.shift();
+    const xp = x + (<usize>c << 2);
+    const x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
+    a0 = f32x4.add(a0, dot16<F>(p0 + o, x0, x1, x2, x3));
+    a1 = f32x4.add(a1, dot16<F>(p1 + o, x0, x1, x2, x3));
+    a2 = f32x4.add(a2, dot16<F>(p2 + o, x0, x1, x2, x3));
+    a3 = f32x4.add(a3, dot16<F>(p3 + o, x0, x1, x2, x3));
+  }
+  for (; c + 4 <= cols; c += 4) {
+    const o = <usize>c << f.shift();
+    const xv = v128.load(x + (<usize>c << 2));
+    a0 = f32x4.add(a0, f32x4.mul(f.w4(p0 + o), xv));
+    a1 = f32x4.add(a1, f32x4.mul(f.w4(p1 + o), xv));
+    a2 = f32x4.add(a2, f32x4.mul(f.w4(p2 + o), xv));
+    a3 = f32x4.add(a3, f32x4.mul(f.w4(p3 + o), xv));
+  }
+  let r = sum4(a0, a1, a2, a3);
+  for (; c < cols; c++) {
+    const o = <usize>c << f.shift();
+    const w = lanes(f.w1(p0 + o), f.w1(p1 + o), f.w1(p2 + o), f.w1(p3 + o));
+    r = f32x4.add(r, f32x4.mul(w, f32x4.splat(load<f32>(x + (<usize>c << 2)))));
+  }
+  return r;
+}
+
+@inline export function toks4Dense<F>(p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
+  const f = changetype<F>(0);
+  let a0 = f32x4.splat(0);
+  let a1 = a0, a2 = a0, a3 = a0;
+  let c = 0;
+  for (; c + 16 <= cols; c += 16) {
+    const o = <usize>c << 2;
+    const wp = p + (<usize>c << f.shift());
+    const w0 = f.w16(wp, 0), w1 = f.w16(wp, 1), w2 = f.w16(wp, 2), w3 = f.w16(wp, 3);
+    a0 = f32x4.add(a0, dot4(w0, w1, w2, w3, x0 + o));
+    a1 = f32x4.add(a1, dot4(w0, w1, w2, w3, x1 + o));
+    a2 = f32x4.add(a2, dot4(w0, w1, w2, w3, x2 + o));
+    a3 = f32x4.add(a3, dot4(w0, w1, w2, w3, x3 + o));
+  }
+  for (; c + 4 <= cols; c += 4) {
+    const o = <usize>c << 2;
+    const w = f.w4(p + (<usize>c << f.shift()));
+    a0 = f32x4.add(a0, f32x4.mul(w, v128.load(x0 + o)));
+    a1 = f32x4.add(a1, f32x4.mul(w, v128.load(x1 + o)));
+    a2 = f32x4.add(a2, f32x4.mul(w, v128.load(x2 + o)));
+    a3 = f32x4.add(a3, f32x4.mul(w, v128.load(x3 + o)));
+  }
+  let r = sum4(a0, a1, a2, a3);
+  for (; c < cols; c++) {
+    const o = <usize>c << 2;
+    const xv = lanes(load<f32>(x0 + o), load<f32>(x1 + o), load<f32>(x2 + o), load<f32>(x3 + o));
+    r = f32x4.add(r, f32x4.mul(f32x4.splat(f.w1(p + (<usize>c << f.shift()))), xv));
+  }
+  return r;
+}
