@@ -25,7 +25,7 @@ export interface EngineOptions {
    * Threads per step (the main one + threads − 1 workers on the same memory). Rows of every
    * product, tokens and attention heads are split; results are bit-identical to 1 thread.
    * 'auto' (default): autoThreads(bytes of the linear weights) — one thread below
-   * AUTO_THREADS_MIN_BYTES, where a step is too short for the barriers to pay off.
+   * AUTO_THREADS_MIN_BYTES (1 MiB), every core (at most 4) above.
    */
   threads?: number | 'auto';
 }
@@ -36,11 +36,13 @@ const positiveInt = (name: string, v: unknown, max: number): number => {
 };
 
 /**
- * Below this many bytes of linear weights one thread is faster: a decode step then takes tens of
- * microseconds and the barriers between phases cost more than the second core gives (llama.cpp
- * behaves the same on tiny models). Measured with benchmarks/inference/decode.mjs (README).
+ * Below this many bytes of linear weights 'auto' uses one thread: a step then takes microseconds and
+ * starting workers is not worth it. Above it, on a quiet 2-core machine, two threads beat one on
+ * every model measured by benchmarks/inference/decode.mjs (stories260K through GPT-2-small shape,
+ * f32 / q8_0 / q4_0: decode up to 1.9×, prefill up to 1.9×; README) — unlike llama.cpp, whose
+ * second thread loses on small models there.
  */
-export const AUTO_THREADS_MIN_BYTES = 64 * 2 ** 20;
+export const AUTO_THREADS_MIN_BYTES = 2 ** 20;
 
 /**
  * The thread count 'auto' picks for a model with `weightBytes` of linear weights: 1 below
