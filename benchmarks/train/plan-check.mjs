@@ -26,7 +26,7 @@ const load0 = loadavg();
 // changes: the two probes bracket the run)
 async function probeOnce() {
   const m = new TransformerLM(CONFIG);
-  const p = await probeThroughput(m, { batchSize: BATCH, steps: 5, warmup: 2 });
+  const p = await probeThroughput(m, { batchSize: BATCH });
   m.dispose();
   return p;
 }
@@ -43,7 +43,7 @@ const realS = run.elapsedMs / 1000;
 const probeAfter = await probeOnce();
 const estimateAfterS = (STEPS * probeAfter.msPerStep) / 1000;
 const err = (e) => `${(((e - realS) / realS) * 100).toFixed(1)}%`;
-console.log(`probe before: ${probe.msPerStep.toFixed(1)} ms/step (median of 5 after 2 warm-up; ${Math.round(probe.tokensPerSec)} tok/s) → ${STEPS} steps estimated ${estimateS.toFixed(1)} s`);
+console.log(`probe before: ${probe.msPerStep.toFixed(1)} ms/step (median of 10 after 5 warm-up; ${Math.round(probe.tokensPerSec)} tok/s) → ${STEPS} steps estimated ${estimateS.toFixed(1)} s`);
 console.log(`real:         ${STEPS} steps in ${realS.toFixed(1)} s (${((realS * 1000) / STEPS).toFixed(1)} ms/step)`);
 console.log(`probe after:  ${probeAfter.msPerStep.toFixed(1)} ms/step → ${estimateAfterS.toFixed(1)} s`);
 console.log(`estimate error: ${err(estimateS)} (probe before, what llm-train plan does) · ${err(estimateAfterS)} (probe after)`);

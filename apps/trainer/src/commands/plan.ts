@@ -29,8 +29,8 @@ export const PLAN_SPECS: OptSpec[] = [
   { name: 'batchSize', flag: 'batch-size', kind: 'int', min: 1, def: 12, help: 'sequences per step (memory, steps, probe)' },
   { name: 'checkpoint', flag: 'checkpoint', kind: 'string', help: 'take the model config from this checkpoint (its config.json) instead of the model flags' },
   { name: 'probe', flag: 'probe', kind: 'bool', def: true, help: 'measure tokens/s and the memory peak with a few real training steps (--no-probe: formulas only)' },
-  { name: 'probeSteps', flag: 'probe-steps', kind: 'int', min: 1, def: 5, help: 'timed probe steps (after --probe-warmup untimed ones)' },
-  { name: 'probeWarmup', flag: 'probe-warmup', kind: 'int', min: 1, def: 2, help: 'untimed warm-up steps of the probe' },
+  { name: 'probeSteps', flag: 'probe-steps', kind: 'int', min: 1, def: 10, help: 'timed probe steps (after --probe-warmup untimed ones)' },
+  { name: 'probeWarmup', flag: 'probe-warmup', kind: 'int', min: 1, def: 5, help: 'untimed warm-up steps of the probe' },
   { name: 'out', flag: 'out', kind: 'string', help: 'also write the plan as JSON to this file' },
 ];
 

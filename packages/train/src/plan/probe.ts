@@ -4,7 +4,7 @@
  * compilation, first allocations, optimizer state) as the median step time; and the engine's peak bytes during a training
  * step (tf.profile over two steps, so AdamW's moments exist while the second step's backward runs).
  *
- *   const p = await probeThroughput(model, { batchSize: 12, steps: 5, warmup: 2 });
+ *   const p = await probeThroughput(model, { batchSize: 12 });   // 5 warm-up + 10 timed steps
  *   p.tokensPerSec   // e.g. 1,520 (= batch · blockSize / the median step time after warm-up)
  */
 import { tf } from '@llm/tensor-gpu';
@@ -16,9 +16,9 @@ import type { TrainableModel } from '../loop/model.js';
 
 export interface ProbeOptions {
   batchSize: number;
-  /** Timed steps (their median time counts). Default 5. */
+  /** Timed steps (their median time counts). Default 10. */
   steps?: number;
-  /** Untimed steps first. Default 2. */
+  /** Untimed steps first (V8 and wasm tier up over the first few). Default 5. */
   warmup?: number;
   /** Seed of the random tokens. Default 1. */
   seed?: number;
@@ -45,8 +45,8 @@ function randomSampler(model: TrainableModel, batchSize: number, seed: number): 
 
 /** Training throughput of `model` at `batchSize` through the real loop (the model's weights change: probe a copy or a fresh model). */
 export async function probeThroughput(model: TrainableModel, opts: ProbeOptions): Promise<ProbeResult> {
-  const steps = opts.steps ?? 5;
-  const warmup = opts.warmup ?? 2;
+  const steps = opts.steps ?? 10;
+  const warmup = opts.warmup ?? 5;
   if (!Number.isInteger(steps) || steps < 1) throw new TrainError('INVALID_ARGUMENT', `probe steps must be an integer ≥ 1, got ${steps}`);
   if (!Number.isInteger(warmup) || warmup < 1) throw new TrainError('INVALID_ARGUMENT', `probe warmup must be an integer ≥ 1, got ${warmup}`);
   const at: number[] = [];
