@@ -13,8 +13,8 @@ import { TransformerLM, type ModelConfigInput } from '@llm/transformer';
 import { train, type StepInfo } from '../loop/train.js';
 import { loadTrainingCheckpoint } from '../checkpoint/checkpoint.js';
 import { trainParallel, type TrainParallelOptions } from './train-parallel.js';
-import { fixtureData, type FixtureArgs } from './testing/fixture-setup.js';
-import { bundleForTests, type TestBundles } from './testing/bundle.js';
+import { fixtureData, type FixtureArgs } from '../testing/parallel-fixture-setup.js';
+import { bundleForTests, type TestBundles } from '../testing/parallel-bundle.js';
 
 let root: string;
 let bundles: TestBundles;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const pkg = fileURLToPath(new URL('../../../', import.meta.url));
+const pkg = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface TestBundles {
   worker: string;
@@ -19,7 +19,7 @@ export interface TestBundles {
 export async function bundleForTests(): Promise<TestBundles> {
   const dir = join(pkg, 'node_modules', '.cache', `llm-train-parallel-${process.pid}`);
   await mkdir(dir, { recursive: true });
-  const entries = { worker: join(pkg, 'src/parallel/worker.ts'), setup: join(pkg, 'src/parallel/testing/fixture-setup.ts') };
+  const entries = { worker: join(pkg, 'src/parallel/worker.ts'), setup: join(pkg, 'src/testing/parallel-fixture-setup.ts') };
   await build({ entryPoints: entries, outdir: dir, outExtension: { '.js': '.mjs' }, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' });
   return { worker: join(dir, 'worker.mjs'), setup: join(dir, 'setup.mjs'), dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

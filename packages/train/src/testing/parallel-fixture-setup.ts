@@ -3,11 +3,11 @@
 // resumed from a checkpoint, or with a fault injected into one rank (exit mid-step, weights perturbed).
 import { tf, crossEntropy } from '@llm/tensor-gpu';
 import { TransformerLM, type ModelConfigInput } from '@llm/transformer';
-import { TokenShard } from '../../data/shard.js';
-import { splitTokens, WindowSampler, type HostBatch } from '../../data/batches.js';
-import { loadTrainingCheckpoint } from '../../checkpoint/checkpoint.js';
-import type { Objective } from '../../loop/objective.js';
-import type { ReplicaSetup, SetupContext } from '../replica.js';
+import { TokenShard } from '../data/shard.js';
+import { splitTokens, WindowSampler, type HostBatch } from '../data/batches.js';
+import { loadTrainingCheckpoint } from '../checkpoint/checkpoint.js';
+import type { Objective } from '../loop/objective.js';
+import type { ReplicaSetup, SetupContext } from '../parallel/replica.js';
 
 export interface FixtureArgs {
   model: ModelConfigInput;
