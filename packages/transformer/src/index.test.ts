@@ -7,8 +7,8 @@ describe('@llm/transformer public surface', () => {
   it('exports the documented API', () => {
     expect(Object.keys(api).sort()).toEqual([
       'KVCache', 'Linear', 'MODEL_LIMITS', 'SequenceClassifier', 'TransformerError', 'TransformerLM', 'ValueHead',
-      'checkpointFile', 'checkpointShapes', 'countParameters', 'findModelDir', 'formatCount', 'fromHfConfig', 'fromHfGenerationConfig', 'loadModel', 'loadSequenceClassifier',
-      'modelLayout', 'poolLastToken', 'readCheckpoint', 'resolveConfig', 'saveModel', 'summarize', 'toHfConfig', 'toHfGenerationConfig',
+      'checkpointFile', 'checkpointShapes', 'countParameters', 'findModelDir', 'formatCount', 'fromHfConfig', 'fromHfGenerationConfig', 'llama2cConfig', 'loadLlama2c', 'loadModel', 'loadSequenceClassifier',
+      'modelLayout', 'poolLastToken', 'readCheckpoint', 'readLlama2c', 'resolveConfig', 'saveModel', 'summarize', 'toHfConfig', 'toHfGenerationConfig',
     ]);
   });
 
