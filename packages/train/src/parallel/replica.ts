@@ -136,12 +136,17 @@ export async function runReplica<B>(setup: ReplicaSetup<B>, o: ReplicaOptions, c
       }
       const tArrived = performance.now();
       comm.reduceChunk();
+      // Stats and gradient presence are read before the second barrier: once a rank passes it, it may
+      // start the next step and overwrite its stats and presence flags while a slower rank (rank 0
+      // evaluating or saving) still reads. The reduced gradient itself is safe until the next step's
+      // first barrier, which waits for every rank.
+      const { loss, tokens, metrics } = comm.readStats(metricNames);
+      const present = params.map((_, i) => comm.present(i));
       const tReduced = performance.now();
       comm.barrier(); // the reduced gradient is complete
       const tReady = performance.now();
-      const { loss, tokens, metrics } = comm.readStats(metricNames);
       rec.completeStep(loss, tokens, lr); // a loss that is not finite throws here, on every rank alike (the same sum), before the update
-      const gradNorm = applyUpdate(reducedGradients(comm, params), opt, lr, cfg.gradClip);
+      const gradNorm = applyUpdate(reducedGradients(comm, params, present), opt, lr, cfg.gradClip);
       if (o.profile) {
         const tDone = performance.now();
         post({ type: 'phases', phases: { rank, step: rec.step, computeMs: tComputed - startedAt, waitMs: tArrived - tComputed + (tReady - tReduced), reduceMs: tReduced - tArrived, updateMs: tDone - tReady } });
@@ -206,11 +211,11 @@ function localGradients(model: TrainableModel, source: BatchSource<unknown>, com
   return Object.keys(metrics);
 }
 
-/** The reduced gradient of every weight some rank has one for (after the reduce barrier). */
-function reducedGradients(comm: Comm, params: Array<[string, tf.Variable]>): Map<string, tf.Tensor> {
+/** The reduced gradient of every weight some rank has one for (`present`, read before the reduce barrier). */
+function reducedGradients(comm: Comm, params: Array<[string, tf.Variable]>, present: boolean[]): Map<string, tf.Tensor> {
   const grads = new Map<string, tf.Tensor>();
   params.forEach(([n, v], i) => {
-    if (comm.present(i)) grads.set(n, tf.tensor(comm.reduced(i), v.shape, 'float32'));
+    if (present[i]) grads.set(n, tf.tensor(comm.reduced(i), v.shape, 'float32'));
   });
   return grads;
 }
