@@ -6,7 +6,7 @@ import { TransformerLM } from '@llm/transformer';
 import { beamSearch } from './beam.js';
 import { generate } from './generate.js';
 import { scoreContinuation } from './score.js';
-import { FunctionLM } from './testing/fake-lm.js';
+import { FunctionLM } from './function-lm.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm', log: false });

@@ -14,7 +14,7 @@ import { generate, stream } from './generate.js';
 import { beamSearch } from './beam.js';
 import { speculativeGenerate } from './speculative.js';
 import { scoreContinuation } from './score.js';
-import { FunctionLM } from './testing/fake-lm.js';
+import { FunctionLM } from './function-lm.js';
 
 let root: string;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { tf, initBackend } from '@llm/tensor-gpu';
 import { TransformerLM } from '@llm/transformer';
 import { Tokenizer, bytesToBinary, GPT2_PATTERN } from '@llm/tokenizer-bpe';
 import { generate, stream, cutAtStop } from './generate.js';
-import { FunctionLM } from './testing/fake-lm.js';
+import { FunctionLM } from './function-lm.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm', log: false });

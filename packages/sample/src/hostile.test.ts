@@ -18,7 +18,7 @@ import { regexConstraint } from './constrained/regex-constraint.js';
 import { jsonSchemaConstraint, schemaToRegex } from './constrained/json-schema.js';
 import { orderedMembers, orderedMembersLength } from './constrained/json-regex.js';
 import { parseRegex } from './constrained/regex-parser.js';
-import { FunctionLM } from './testing/fake-lm.js';
+import { FunctionLM } from './function-lm.js';
 import type { TokenVocab } from './types.js';
 
 const PKG = fileURLToPath(new URL('..', import.meta.url));

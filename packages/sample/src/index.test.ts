@@ -12,7 +12,7 @@ beforeAll(async () => {
 describe('@llm/sample public surface', () => {
   it('exports the documented API', () => {
     const names = Object.keys(api);
-    for (const n of ['generate', 'stream', 'beamSearch', 'speculativeGenerate', 'scoreContinuation', 'buildProcessors', 'applyProcessors', 'TopKProcessor', 'TopPProcessor', 'MinPProcessor', 'TypicalPProcessor', 'TemperatureProcessor', 'RepetitionPenaltyProcessor', 'FrequencyPresencePenaltyProcessor', 'NoRepeatNGramProcessor', 'LogitBiasProcessor', 'BadWordsProcessor', 'AllowedTokensProcessor', 'regexConstraint', 'jsonSchemaConstraint', 'vocabFromTokenizer', 'argmax', 'softmax', 'logSoftmax', 'sampleToken', 'SampleError', 'resolveGenerationConfig', 'generationConfigFor', 'modelGenerationDefaults', 'GENERATION_DEFAULTS', 'promptRoom', 'SAMPLE_LIMITS']) {
+    for (const n of ['generate', 'stream', 'beamSearch', 'speculativeGenerate', 'scoreContinuation', 'buildProcessors', 'applyProcessors', 'TopKProcessor', 'TopPProcessor', 'MinPProcessor', 'TypicalPProcessor', 'TemperatureProcessor', 'RepetitionPenaltyProcessor', 'FrequencyPresencePenaltyProcessor', 'NoRepeatNGramProcessor', 'LogitBiasProcessor', 'BadWordsProcessor', 'AllowedTokensProcessor', 'regexConstraint', 'jsonSchemaConstraint', 'vocabFromTokenizer', 'argmax', 'softmax', 'logSoftmax', 'sampleToken', 'SampleError', 'resolveGenerationConfig', 'generationConfigFor', 'modelGenerationDefaults', 'GENERATION_DEFAULTS', 'promptRoom', 'SAMPLE_LIMITS', 'FunctionLM', 'rowRng', 'checkModelLogits']) {
       expect(names, n).toContain(n);
     }
   });

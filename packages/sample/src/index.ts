@@ -24,3 +24,5 @@ export { speculativeGenerate, sampleResidual, type SpeculativeOptions, type Spec
 export { scoreContinuation, type ContinuationScore } from './score.js';
 export { promptRoom } from './prompt.js';
 export * from './constrained/index.js';
+// A test double: a CausalLM whose logits are a function of the context.
+export { FunctionLM } from './function-lm.js';

@@ -5,7 +5,7 @@ import { initBackend } from '@llm/tensor-gpu';
 import { TransformerLM } from '@llm/transformer';
 import { generate } from './generate.js';
 import { speculativeGenerate, sampleResidual } from './speculative.js';
-import { FunctionLM } from './testing/fake-lm.js';
+import { FunctionLM } from './function-lm.js';
 import { chiSquareSf } from './testing/stats.js';
 
 beforeAll(async () => {

@@ -103,34 +103,6 @@ export function generateReplies(
   });
 }
 
-/**
- * A seed for one step of one batch, from the run's seed: a 32-bit mix of the parts (so steps draw
- * from unrelated streams; the same parts give the same seed).
- */
-export function mixSeed(...parts: number[]): number {
-  let h = 0x9e3779b9;
-  for (const p of parts) {
-    let x = (Math.floor(p) >>> 0) ^ Math.floor(p / 2 ** 32);
-    x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
-    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-    h = Math.imul(h ^ x ^ (x >>> 16), 0x27d4eb2d) + 0x165667b1;
-    h ^= h >>> 15;
-  }
-  return h >>> 0;
-}
-
-/** A seeded uniform stream in [0, 1) (mulberry32). */
-export function seededUniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** An integer option in [min, max] (CONFIG_INVALID naming it otherwise). */
 export function intOption(value: unknown, name: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {

@@ -18,6 +18,7 @@
  * the whole history, so the context stays bounded). Prompts are processed in batches (left-padded);
  * sampling is seeded per batch and step, so the same inputs, seed and batchSize give the same output.
  */
+import { Rng, hashSeed } from '@llm/tensor-gpu';
 import type { CausalLMLike, GenerationOptions } from '@llm/sample';
 import type { ChatMessage, Tokenizer } from '@llm/tokenizer-bpe';
 import { AlignError } from '../errors.js';
@@ -26,10 +27,8 @@ import {
   checkOutPath,
   generateReplies,
   intOption,
-  mixSeed,
   renderIds,
   seedOption,
-  seededUniform,
   stringList,
   templateOption,
   writeJsonlAtomic,
@@ -129,7 +128,8 @@ export async function critiqueAndRevise(model: CausalLMLike, tokenizer: Tokenize
 
   // The principle of each (prompt, round): seeded per prompt, so it does not depend on batchSize.
   const chosen = prompts.map((_, i) => {
-    const u = seededUniform(mixSeed(seed, 0x70726e63, i));
+    const rng = new Rng(hashSeed(seed, `principle:${i}`));
+    const u = () => rng.next();
     return Array.from({ length: rounds }, (_, r) => principles[order === 'sequential' ? r % principles.length : Math.floor(u() * principles.length)]!);
   });
 
@@ -141,7 +141,7 @@ export async function critiqueAndRevise(model: CausalLMLike, tokenizer: Tokenize
       generateReplies(model, tokenizer, conversations.map((c) => renderIds(tokenizer, c, template)), {
         generation,
         template,
-        seed: mixSeed(seed, batch, step),
+        seed: hashSeed(seed, `revise:${batch}:${step}`),
         where: (k) => `prompt ${idx[k]}, ${what(k)}`,
       });
     const initial = reply(base, 0, () => 'initial answer');

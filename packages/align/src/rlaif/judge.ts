@@ -21,7 +21,7 @@
  * itself is reported: positionBias = mean over rows of (P₁ + (1 − P₂)) / 2 − 0.5 (β for the first
  * judge), positionBiasLogit = mean (d₁ − d₂) / 2 (δ for the second).
  */
-import { tf } from '@llm/tensor-gpu';
+import { tf, hashSeed } from '@llm/tensor-gpu';
 import type { CausalLMLike, GenerationOptions } from '@llm/sample';
 import type { ChatMessage, Tokenizer } from '@llm/tokenizer-bpe';
 import { AlignError } from '../errors.js';
@@ -31,7 +31,6 @@ import {
   describe,
   generateReplies,
   intOption,
-  mixSeed,
   renderIds,
   seedOption,
   stringList,
@@ -374,7 +373,7 @@ export async function labelPreferences(policy: CausalLMLike, judge: CausalLMLike
       const ids = renderIds(tokenizer, messages, template);
       return [ids, ids];
     });
-    const texts = generateReplies(policy, tokenizer, rows, { generation, template, seed: mixSeed(seed, batch), where: (r) => `prompt ${idx[r >> 1]}, sample ${(r & 1) + 1}` });
+    const texts = generateReplies(policy, tokenizer, rows, { generation, template, seed: hashSeed(seed, `judge:${batch}`), where: (r) => `prompt ${idx[r >> 1]}, sample ${(r & 1) + 1}` });
     idx.forEach((i, k) => {
       const [a, b] = [texts[2 * k]!, texts[2 * k + 1]!];
       if (a === '' || b === '') skipped.empty.push(i);

@@ -6,8 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tf } from '@llm/tensor-gpu';
-import type { CacheLike, CausalLMLike } from '@llm/sample';
+import { FunctionLM as ContextLM } from '@llm/sample';
 import { GPT2_PATTERN, Tokenizer, bytesToBinary, type ChatMessage } from '@llm/tokenizer-bpe';
 
 export const IM_START = 256;
@@ -21,51 +20,8 @@ export function byteTokenizer(): Tokenizer {
 
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'llm-rlaif-'));
 
-class ListCache implements CacheLike {
-  rows: number[][];
-  masks: number[][];
-  constructor(batch: number) {
-    this.rows = Array.from({ length: batch }, () => []);
-    this.masks = Array.from({ length: batch }, () => []);
-  }
-  get length(): number {
-    return this.rows[0]!.length;
-  }
-  dispose(): void {}
-}
-
-/** A CausalLM whose logits at a position are `logitsAt(real context ids)`; counts forwards; can fail on the n-th. */
-export class ContextLM implements CausalLMLike {
-  readonly config: { vocabSize: number; blockSize: number; eosTokenId: null };
-  calls = 0;
-  /** Throw on this forward call (1-based), to simulate a failure mid-way. */
-  failAt: number | null = null;
-  constructor(vocabSize: number, blockSize: number, readonly logitsAt: (context: readonly number[]) => Float32Array) {
-    this.config = { vocabSize, blockSize, eosTokenId: null };
-  }
-  createCache(batch: number): ListCache {
-    return new ListCache(batch);
-  }
-  forward(ids: tf.Tensor, opts: { cache?: CacheLike; attentionMask?: tf.Tensor | ArrayLike<ArrayLike<number>>; logitsToKeep?: number } = {}): tf.Tensor {
-    this.calls++;
-    if (this.failAt !== null && this.calls >= this.failAt) throw new Error(`simulated failure in forward ${this.calls}`);
-    const [B, T] = ids.shape as [number, number];
-    const rows = ids.arraySync() as number[][];
-    const mask = opts.attentionMask as ArrayLike<ArrayLike<number>> | undefined;
-    const cache = (opts.cache as ListCache | undefined) ?? new ListCache(B);
-    const keep = opts.logitsToKeep ?? T;
-    const V = this.config.vocabSize;
-    const out = new Float32Array(B * keep * V);
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        cache.rows[b]!.push(rows[b]![t]!);
-        cache.masks[b]!.push(mask ? mask[b]![t]! : 1);
-        if (t >= T - keep) out.set(this.logitsAt(cache.rows[b]!.filter((_, i) => cache.masks[b]![i])), (b * keep + t - (T - keep)) * V);
-      }
-    }
-    return tf.tensor3d(out, [B, keep, V]);
-  }
-}
+/** A CausalLM whose logits at a position are `logitsAt(real context ids)`; counts forwards; `failAt` fails the n-th (@llm/sample's test double). */
+export { ContextLM };
 
 /** The ChatML messages of a rendered conversation (complete turns only). */
 export function parseChatml(text: string): ChatMessage[] {
