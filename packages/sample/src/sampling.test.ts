@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { SampleError } from './errors.js';
 import { applyProcessors, buildProcessors } from './processors/chain.js';
 import { argmax, assertValidLogits, logSoftmax, sampleToken, softmax } from './sampling.js';
-import { chiSquareGoodnessOfFit, seededUniform } from './testing/stats.js';
+import { rng as seededUniform } from '@llm/kit';
+import { chiSquareGoodnessOfFit } from './testing/stats.js';
 
 const f32 = (...xs: number[]) => Float32Array.from(xs);
 const close = (actual: ArrayLike<number>, expected: number[], digits = 6) => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SampleError } from '../errors.js';
 import { sampleToken, softmax } from '../sampling.js';
-import { chiSquareGoodnessOfFit, seededUniform } from '../testing/stats.js';
+import { rng as seededUniform } from '@llm/kit';
+import { chiSquareGoodnessOfFit } from '../testing/stats.js';
 import type { SampleContext } from '../types.js';
 import { AllowedTokensProcessor } from './allowed-tokens.js';
 import { BadWordsProcessor } from './bad-words.js';

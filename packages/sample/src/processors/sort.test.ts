@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededUniform } from '../testing/stats.js';
+import { rng as seededUniform } from '@llm/kit';
 import { ascendingOrder, finiteIndices, kthSmallest, softmaxAt } from './sort.js';
 
 describe('sort helpers', () => {

@@ -5,7 +5,6 @@ import {
   chiSquareSf,
   logGamma,
   regularizedGammaP,
-  seededUniform,
 } from './stats.js';
 
 describe('logGamma', () => {
@@ -70,19 +69,5 @@ describe('chiSquareGoodnessOfFit', () => {
     expect(r.statistic).toBeCloseTo(0, 12);
     expect(chiSquareGoodnessOfFit([9, 1], [1, 0]).pValue).toBe(0);
     expect(chiSquareGoodnessOfFit([10, 0], [1, 0]).pValue).toBe(1);
-  });
-});
-
-describe('seededUniform', () => {
-  it('is reproducible, in [0, 1), and roughly uniform (χ² over 10 bins, 10,000 draws, p > 0.001)', () => {
-    const a = seededUniform(7);
-    const b = seededUniform(7);
-    const xs = Array.from({ length: 10_000 }, a);
-    expect(Array.from({ length: 10_000 }, b)).toEqual(xs);
-    expect(xs.every((u) => u >= 0 && u < 1)).toBe(true);
-    const counts = new Array<number>(10).fill(0);
-    for (const u of xs) counts[Math.floor(u * 10)]!++;
-    expect(chiSquareGoodnessOfFit(counts, new Array<number>(10).fill(0.1)).pValue).toBeGreaterThan(0.001);
-    expect(seededUniform(8)()).not.toBe(seededUniform(7)());
   });
 });

@@ -1,13 +1,11 @@
 /**
  * Statistics helpers for tests: the chi-square distribution (through the regularized incomplete
- * gamma function), a goodness-of-fit test, and a tiny seeded uniform generator.
+ * gamma function), and a goodness-of-fit test (seeded
+ * test data comes from @llm/kit's rng).
  *
  *   chiSquareCdf(3.841, 1);                                   // ≈ 0.95
  *   chiSquareGoodnessOfFit([48, 52], [0.5, 0.5]).pValue;      // ≈ 0.689
- *   const u = seededUniform(42); u(); u();                   // same two numbers on every run
  */
-import { Rng } from '@llm/tensor-gpu';
-
 /** log Γ(x) for x > 0 (Lanczos, g = 7, n = 9; ~15 significant digits). */
 export function logGamma(x: number): number {
   const c = [
@@ -129,14 +127,4 @@ export function chiSquareGoodnessOfFit(
   for (let j = 0; j < obs.length; j++) statistic += (obs[j]! - exp[j]!) ** 2 / exp[j]!;
   const df = obs.length - 1;
   return { statistic, df, pValue: df > 0 ? chiSquareSf(statistic, df) : 1 };
-}
-
-/**
- * A seeded uniform generator on [0, 1): the shared Rng of @llm/tensor-gpu as a function.
- *
- *   const u = seededUniform(1); u();   // the same value on every run
- */
-export function seededUniform(seed: number): () => number {
-  const r = new Rng(seed);
-  return () => r.next();
 }
