@@ -66,7 +66,7 @@ function sourceFromModel(model: TransformerLM, weights: WeightFormat, fallbacks:
     if (isQuantizedLinear(m)) return schemes.source(m, name, rowsFrom, rowsTo, forceF32); // @llm/quant's modules: src/schemes
     if (!forceF32) schemes.plain(weights);
     if (!m.weight || typeof m.weight.dataSync !== 'function' || (m.layout !== 'in_out' && m.layout !== 'out_in')) {
-      throw new InferError('UNSUPPORTED_MODEL', `linear "${name}" is a ${(m as object).constructor?.name ?? 'custom module'}, neither a plain Linear nor one of @llm/quant's quantized linears; merge adapters (e.g. LoRA merge) before compileForInference.`);
+      throw new InferError('UNSUPPORTED_MODEL', `linear "${name}" is a ${(m as object).constructor?.name ?? 'custom module'}, not a plain Linear; merge adapters (e.g. LoRA merge) before compileForInference (@llm/quant's quantized linears run as they are).`);
     }
     const { inFeatures: cols, outFeatures: out } = m;
     const raw = m.weight.dataSync() as Float32Array;
