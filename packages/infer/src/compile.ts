@@ -1,7 +1,8 @@
 /**
  * compileForInference: a TransformerLM (GPT-2, Llama, MoE; tied or untied head) packed into
  * WebAssembly memory as an InferenceModel. Linear weights are converted to the chosen ggml format
- * row by row (@llm/quant's quantizeRow); embeddings, norms, biases and MoE routers stay f32.
+ * row by row (@llm/quant's quantizeRow); @llm/quant's quantized linears keep their own weights
+ * (src/schemes); embeddings, norms, biases and MoE routers stay f32.
  *
  *   const engine = compileForInference(model, { weights: 'q8_0', maxTokens: 4096 });
  *   const logits = engine.forward(ids, { cache: engine.createCache(1, 64) }); // as model.forward

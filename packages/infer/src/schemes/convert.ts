@@ -7,7 +7,7 @@
  *   scheme        module                      format   f32 fallback when
  *   int8          Int8Linear                  q8_f32   outlier columns kept in f32; in % 32 ≠ 0
  *   int4          Int4Linear                  q4_z     groupSize % 32 ≠ 0; in % 32 ≠ 0
- *   nf4           Nf4Linear                   nf4      in % 32 ≠ 0
+ *   nf4           Nf4Linear                   nf4      block size % 32 ≠ 0; in % 32 ≠ 0
  *   gptq          GptqLinear (GPTQ, AWQ)      q4_z     a g_idx not constant on each 32 columns
  *                                                      (act-order); an AWQ input scale; in % 32 ≠ 0
  *
@@ -95,7 +95,8 @@ function int4(m: Int4Linear, bias: Float32Array | null): ConvertedLinear {
 function nf4(m: Nf4Linear, bias: Float32Array | null): ConvertedLinear {
   const w = m.weight;
   const [out, cols] = w.shape;
-  if (cols % 32) return f32Rows('nf4', out, cols, w.dequantize(), bias, notBlocks(cols));
+  const why = w.blockSize % 32 ? `block size ${w.blockSize}, not a multiple of 32` : cols % 32 ? notBlocks(cols) : null;
+  if (why) return f32Rows('nf4', out, cols, w.dequantize(), bias, why);
   const absmax = w.absmaxValues(); // per NF4 block (double quant dequantized by @llm/quant)
   const data = nf4Rows(w.packed, (r, b) => absmax[Math.floor((r * cols + 32 * b) / w.blockSize)]!, out, cols);
   return block('nf4', 'nf4', out, cols, data, bias);

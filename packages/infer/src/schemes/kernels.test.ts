@@ -87,6 +87,32 @@ describe.each(SCHEMES)('matmul on %s', (_name, make, fmt) => {
   });
 });
 
+describe('q4_z and nf4 weights are bit for bit @llm/quant\'s dequantization', () => {
+  // x = one-hot columns: y[t, r] = w[r, e_t] with no rounding in the sums, through the decode
+  // (n = 1) and the prefill (n = 4) kernels alike. (q8_f32 rounds (q · absmax) · (1/127) as
+  // q · (absmax · (1/127)): within an ulp, not bit for bit; checked by the 1e-6 cases above.)
+  it.each(SCHEMES.filter(([, , fmt]) => fmt !== SCHEME_FORMATS.q8_f32.id))('%s', (_name, make, fmt) => {
+    const rows = 8;
+    const cols = 256;
+    const m = make(randomArray(rows * cols, 77), rows, cols);
+    const deq = dequantized(m);
+    new Uint8Array(memory.buffer).set(convertQuantized(m).data, BASE);
+    const xAt = BASE + 65536;
+    const yAt = xAt + 4 * 4 * cols;
+    for (const n of [1, 4]) {
+      for (let e0 = 0; e0 < cols; e0 += 4) {
+        const x = new Float32Array(memory.buffer, xAt, n * cols);
+        x.fill(0);
+        for (let t = 0; t < n; t++) x[t * cols + e0 + t] = 1;
+        wasm.matmul(fmt, BASE, xAt, yAt, rows, cols, n, 0, rows);
+        const y = new Float32Array(memory.buffer, yAt, n * rows);
+        for (let t = 0; t < n; t++) for (let r = 0; r < rows; r++) expect(y[t * rows + r]).toBe(deq[r * cols + e0 + t]! + 0);
+      }
+    }
+    if (!(m instanceof GptqLinear)) m.dispose();
+  });
+});
+
 describe('private formats, hand-computed', () => {
   it('nf4: every code is NF4_CODE exactly (absmax 1, one-hot x), decode and prefill', () => {
     // one row of 32 codes 0..15, 0..15 (bitsandbytes pairs: element 2k high nibble)
