@@ -78,6 +78,20 @@ describe('fallbacks and reloads', () => {
     model.dispose();
   });
 
+  it('nf4 with 48 inputs (not whole 32-blocks): f32 rows listed; 64-input linears stay nf4 (smaller than f32)', () => {
+    const model = randomModel({ ...CONFIGS.llama, nEmbd: 48, nHead: 4, nKvHead: 2 });
+    const f32 = compileForInference(model, { maxTokens: 64 });
+    quantizeModel(model, { scheme: 'nf4' });
+    const r = run(model);
+    expect(r.fallbacks).toHaveLength(12); // q, k, v, gate, up of 2 layers read 48 inputs; o_proj too (nHead·headDim = 48)
+    expect(r.fallbacks.every((f) => f.endsWith(': nf4 → f32 (48 inputs, not a multiple of 32; dequantized exactly)'))).toBe(true);
+    const eng = compileForInference(model, { maxTokens: 64 });
+    expect(eng.weightBytes).toBeLessThan(f32.weightBytes); // down_proj (64 inputs) runs as nf4
+    eng.dispose();
+    f32.dispose();
+    model.dispose();
+  });
+
   it('int8 outlier columns: f32 fallback listed', () => {
     const model = randomModel(CONFIGS.gpt2);
     quantizeModel(model, { scheme: 'int8', threshold: 0.3 });
