@@ -1,7 +1,8 @@
 /**
  * compileForInference: a TransformerLM (GPT-2, Llama, MoE; tied or untied head) packed into
  * WebAssembly memory as an InferenceModel. Linear weights are converted to the chosen ggml format
- * row by row (@llm/quant's quantizeRow); embeddings, norms, biases and MoE routers stay f32.
+ * row by row (@llm/quant's quantizeRow); @llm/quant's quantized linears keep their own weights
+ * (src/schemes); embeddings, norms, biases and MoE routers stay f32.
  *
  *   const engine = compileForInference(model, { weights: 'q8_0', maxTokens: 4096 });
  *   const logits = engine.forward(ids, { cache: engine.createCache(1, 64) }); // as model.forward
@@ -15,6 +16,7 @@ import { formatInfo, type KernelFormat } from './kernels/format.js';
 import { buildEngine, type EngineOptions } from './engine/build.js';
 import type { InferenceModel } from './engine/model.js';
 import type { LinearSource, MlpSource, ModelSource, NormSource } from './engine/source.js';
+import { isQuantizedLinear, SchemeLinears } from './schemes/index.js';
 
 /** A weight format of compileForInference = a format the kernels run (src/kernels/format.ts). */
 export type WeightFormat = KernelFormat;
@@ -57,13 +59,15 @@ export function formatFor(weights: WeightFormat, cols: number, name: string, fal
   return formatInfo(w).id;
 }
 
-function sourceFromModel(model: TransformerLM, weights: WeightFormat, fallbacks: string[]): ModelSource {
+function sourceFromModel(model: TransformerLM, weights: WeightFormat, fallbacks: string[], schemes: SchemeLinears): ModelSource {
   const cfg = model.config;
   const f32 = (name: string): Float32Array => Float32Array.from(model.param(name).dataSync() as Float32Array);
   const lin = (name: string, rowsFrom = 0, rowsTo?: number, forceF32 = false): LinearSource => {
     const m = model.linear(name) as unknown as LinearLike;
+    if (isQuantizedLinear(m)) return schemes.source(m, name, rowsFrom, rowsTo, forceF32); // @llm/quant's modules: src/schemes
+    if (!forceF32) schemes.plain(weights);
     if (!m.weight || typeof m.weight.dataSync !== 'function' || (m.layout !== 'in_out' && m.layout !== 'out_in')) {
-      throw new InferError('UNSUPPORTED_MODEL', `linear "${name}" is a ${(m as object).constructor?.name ?? 'custom module'}, not a plain Linear; merge adapters (e.g. LoRA merge) or dequantize before compileForInference.`);
+      throw new InferError('UNSUPPORTED_MODEL', `linear "${name}" is a ${(m as object).constructor?.name ?? 'custom module'}, not a plain Linear; merge adapters (e.g. LoRA merge) before compileForInference (@llm/quant's quantized linears run as they are).`);
     }
     const { inFeatures: cols, outFeatures: out } = m;
     const raw = m.weight.dataSync() as Float32Array;
@@ -116,15 +120,20 @@ function readF32(bytes: Uint8Array): Float32Array {
 
 /**
  * Packs `model` for inference. A linear whose input width is not a whole number of the format's
- * blocks falls back (k-quants → q8_0 → f16; listed in `engine.fallbacks`). Throws InferError
- * UNSUPPORTED_FORMAT (unknown weights), UNSUPPORTED_MODEL (a replaced linear: LoRA, quantized
- * modules), OUT_OF_MEMORY (above 4 GiB).
+ * blocks falls back (k-quants → q8_0 → f16; listed in `engine.fallbacks`). @llm/quant's quantized
+ * linears (int8 / int4 / NF4 modules of quantizeModel or loadQuantizedModel, GptqLinear of GPTQ /
+ * AWQ / loadGptqCheckpoint) run on their own weights in the engine's private block formats
+ * (src/schemes; `opts.weights` applies to the plain linears only), or as exactly dequantized f32
+ * rows where no block format holds them (listed in `engine.fallbacks`); `engine.weights` then
+ * names what ran, e.g. 'nf4+f32'. Throws InferError UNSUPPORTED_FORMAT (unknown weights),
+ * UNSUPPORTED_MODEL (any other replaced linear: LoRA, custom modules), OUT_OF_MEMORY (above 4 GiB).
  */
 export function compileForInference(model: TransformerLM, opts: CompileOptions = {}): InferenceModel {
   const weights = opts.weights ?? 'f32';
   formatInfo(weights); // UNSUPPORTED_FORMAT for a name the kernels do not run
   const cfg: ModelConfig = model.config;
   const fallbacks: string[] = [];
-  const src = sourceFromModel(model, weights, fallbacks);
-  return buildEngine(src, { ...opts, weightsLabel: weights, generationConfig: model.generationConfig ?? {}, fallbacks }, cfg);
+  const schemes = new SchemeLinears(fallbacks);
+  const src = sourceFromModel(model, weights, fallbacks, schemes);
+  return buildEngine(src, { ...opts, weightsLabel: schemes.label(weights), generationConfig: model.generationConfig ?? {}, fallbacks }, cfg);
 }

@@ -1,7 +1,8 @@
 /**
  * The engine when a model can run on it, else the model itself — what CLIs and servers use so
  * inference is fast by default and still works for models the engine refuses (an unmerged
- * adapter, a quantized module, prefix inputs).
+ * adapter such as LoRA, also over a quantized base; any other custom linear module). @llm/quant's
+ * quantized linears (int8 / int4 / NF4, GPTQ / AWQ) run on the engine (see compileForInference).
  *
  *   const { lm, engine, reason } = compileOrFallback(model);
  *   generate(lm, prompts, opts);          // the engine (or the tfjs model: `reason` says why)

@@ -17,6 +17,9 @@ import { rows4_q5_0, toks4_q5_0 } from './q5_0';
 import { rows4_q8_0, toks4_q8_0 } from './q8_0';
 import { rows4_q4_k, toks4_q4_k } from './q4_k';
 import { rows4_q6_k, toks4_q6_k } from './q6_k';
+import { rows4_q8_f32, toks4_q8_f32 } from './q8_f32';
+import { rows4_q4_z, toks4_q4_z } from './q4_z';
+import { rows4_nf4, toks4_nf4 } from './nf4';
 
 export const FMT_F32: i32 = 0;
 export const FMT_F16: i32 = 1;
@@ -26,6 +29,10 @@ export const FMT_Q5_0: i32 = 6;
 export const FMT_Q8_0: i32 = 8;
 export const FMT_Q4_K: i32 = 12;
 export const FMT_Q6_K: i32 = 14;
+// Private formats (ids ≥ 100, not ggml types) for @llm/quant's schemes: int8 per channel, int4 groups / GPTQ / AWQ, NF4.
+export const FMT_Q8_F32: i32 = 100;
+export const FMT_Q4_Z: i32 = 101;
+export const FMT_NF4: i32 = 102;
 
 /**
  * Up to this many tokens, each token is a pass of rows4 (four rows in flight) over the weights;
@@ -54,6 +61,9 @@ export function weightRowBytes(fmt: i32, cols: i32): i32 {
   if (fmt == FMT_Q8_0) return (cols >> 5) * 34;
   if (fmt == FMT_Q4_K) return (cols >> 8) * 144;
   if (fmt == FMT_Q6_K) return (cols >> 8) * 210;
+  if (fmt == FMT_Q8_F32) return (cols >> 5) * 36;
+  if (fmt == FMT_Q4_Z) return (cols >> 5) * 24;
+  if (fmt == FMT_NF4) return (cols >> 5) * 20;
   return -1;
 }
 
@@ -81,6 +91,9 @@ export function weightRowBytes(fmt: i32, cols: i32): i32 {
   if (fmt == FMT_Q4_0) return rows4_q4_0(p0, p1, p2, p3, x, cols);
   if (fmt == FMT_Q4_1) return rows4_q4_1(p0, p1, p2, p3, x, cols);
   if (fmt == FMT_Q5_0) return rows4_q5_0(p0, p1, p2, p3, x, cols);
+  if (fmt == FMT_Q8_F32) return rows4_q8_f32(p0, p1, p2, p3, x, cols);
+  if (fmt == FMT_Q4_Z) return rows4_q4_z(p0, p1, p2, p3, x, cols);
+  if (fmt == FMT_NF4) return rows4_nf4(p0, p1, p2, p3, x, cols);
   if (fmt == FMT_F16) return rows4_f16(p0, p1, p2, p3, x, cols);
   return rows4_f32(p0, p1, p2, p3, x, cols);
 }
@@ -92,6 +105,9 @@ export function weightRowBytes(fmt: i32, cols: i32): i32 {
   if (fmt == FMT_Q4_0) return toks4_q4_0(p, x0, x1, x2, x3, cols);
   if (fmt == FMT_Q4_1) return toks4_q4_1(p, x0, x1, x2, x3, cols);
   if (fmt == FMT_Q5_0) return toks4_q5_0(p, x0, x1, x2, x3, cols);
+  if (fmt == FMT_Q8_F32) return toks4_q8_f32(p, x0, x1, x2, x3, cols);
+  if (fmt == FMT_Q4_Z) return toks4_q4_z(p, x0, x1, x2, x3, cols);
+  if (fmt == FMT_NF4) return toks4_nf4(p, x0, x1, x2, x3, cols);
   if (fmt == FMT_F16) return toks4_f16(p, x0, x1, x2, x3, cols);
   return toks4_f32(p, x0, x1, x2, x3, cols);
 }

@@ -69,3 +69,20 @@ export function rowBytes(fmt: string, cols: number): number {
   }
   return (cols / info.blockSize) * info.blockBytes;
 }
+
+/**
+ * The engine's private weight formats (assembly/kernels q8_f32.ts, q4_z.ts, nf4.ts): how
+ * @llm/quant's non-ggml schemes run (src/schemes). Ids ≥ 100 never collide with ggml type ids;
+ * they are not GGUF types and compileForInference's `weights` option does not take them.
+ *
+ *   SCHEME_FORMATS.nf4   // → { id: 102, blockSize: 32, blockBytes: 20 }: { f32 absmax; u8 qs[16] }
+ */
+export const SCHEME_FORMATS = {
+  /** int8 per channel: { f32 d; i8 qs[32] }, w = q · d. */
+  q8_f32: { id: 100, blockSize: 32, blockBytes: 36 },
+  /** int4 groups / GPTQ / AWQ: { f32 d; u8 z; u8 pad[3]; u8 qs[16] } (ggml nibble order), w = (q − z) · d. */
+  q4_z: { id: 101, blockSize: 32, blockBytes: 24 },
+  /** NF4: { f32 absmax; u8 qs[16] } (bitsandbytes' bytes: element 2k in the high nibble), w = NF4[q] · absmax. */
+  nf4: { id: 102, blockSize: 32, blockBytes: 20 },
+} as const;
+export type SchemeFormat = keyof typeof SCHEME_FORMATS;
