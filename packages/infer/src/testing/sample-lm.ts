@@ -11,6 +11,7 @@
 import { TransformerLM, type ModelConfigInput } from '@llm/transformer';
 import { compileForInference } from '../compile.js';
 import type { InferenceModel } from '../engine/model.js';
+import type * as SampleLM from '../../../sample/src/testing/lm.js';
 
 /**
  * KV room: the engine's default (4 contexts of blockSize) but at least 64 blocks of 16 positions.
@@ -41,3 +42,6 @@ export function asTestLM(model: TransformerLM): InferenceModel {
   };
   return engine;
 }
+
+// tsc: this module offers everything sample's does, and an InferenceModel is sample's TestLM.
+void ({ testLM, asTestLM } satisfies typeof SampleLM);
