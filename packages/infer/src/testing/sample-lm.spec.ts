@@ -23,7 +23,7 @@ describe('@llm/sample\'s test model under vitest.sample.config.ts', () => {
   it('dispose() reports KV blocks still held (the engine\'s leak check; sample\'s count tf tensors)', () => {
     const m = testLM({ family: 'gpt2', vocabSize: 20, nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 16 });
     const cache = m.createCache(2, 8);
-    m.forward(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'), { cache }).dispose();
+    tf.tidy(() => m.forward(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'), { cache }));
     expect(() => m.dispose()).toThrow(/disposed with 2 KV blocks in use/);
     expect(() => m.createCache(1)).toThrow(/disposed/); // disposed all the same
   });
