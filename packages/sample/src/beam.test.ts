@@ -2,17 +2,17 @@
 // bookkeeping; scoreContinuation against a plain log-softmax of a full forward.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, initBackend } from '@llm/tensor-gpu';
-import { TransformerLM } from '@llm/transformer';
 import { beamSearch } from './beam.js';
 import { generate } from './generate.js';
 import { scoreContinuation } from './score.js';
 import { FunctionLM } from './function-lm.js';
+import { testLM } from './testing/lm.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm', log: false });
 });
 
-const lm = () => new TransformerLM({ family: 'llama', vocabSize: 6, nLayer: 2, nHead: 2, nEmbd: 16, intermediateSize: 24, blockSize: 32, initStd: 0.6, seed: 4 });
+const lm = () => testLM({ family: 'llama', vocabSize: 6, nLayer: 2, nHead: 2, nEmbd: 16, intermediateSize: 24, blockSize: 32, initStd: 0.6, seed: 4 });
 
 describe('beamSearch', () => {
   it('with beams ≥ V² it finds the most likely 3-token continuation (brute force over all 216)', () => {

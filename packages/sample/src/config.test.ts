@@ -15,6 +15,7 @@ import { beamSearch } from './beam.js';
 import { speculativeGenerate } from './speculative.js';
 import { scoreContinuation } from './score.js';
 import { FunctionLM } from './function-lm.js';
+import { asTestLM, testLM } from './testing/lm.js';
 
 let root: string;
 beforeAll(async () => {
@@ -155,7 +156,7 @@ describe('limits and ids checked on the host', () => {
   });
 
   it('out-of-range prompt ids are SampleErrors in generate, beam search, speculative decoding and scoring', () => {
-    const m = new TransformerLM({ family: 'gpt2', vocabSize: 20, nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 16 });
+    const m = testLM({ family: 'gpt2', vocabSize: 20, nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 16 });
     expectInvalid(() => generate(m, [[1, 2], [3, 20]]), /prompt 1 has token id 20, outside the vocabulary \[0, 20\)/);
     expectInvalid(() => beamSearch(m, [-1], { numBeams: 2 }), /prompt 0 has token id -1, outside the vocabulary/);
     expectInvalid(() => speculativeGenerate(m, m, [1, 2.5]), /prompt 0 has token id 2.5, outside the vocabulary/);
@@ -174,7 +175,7 @@ describe('a checkpoint\'s generation_config.json drives generation (via @llm/tra
     const eos = [free[3]!, free[6]!];
     const cut = free.findIndex((t) => eos.includes(t)) + 1;
     await writeFile(join(dir, 'generation_config.json'), JSON.stringify({ eos_token_id: eos, do_sample: false, max_new_tokens: 12, transformers_version: '4.45.2' }));
-    const b = await loadModel(dir);
+    const b = asTestLM(await loadModel(dir));
     expect(b.generationConfig).toMatchObject({ eosTokenId: eos, doSample: false, maxNewTokens: 12 });
     const r = generate(b, [1, 2]);
     expect(r.sequences[0]).toEqual(free.slice(0, cut));

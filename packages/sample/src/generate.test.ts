@@ -2,17 +2,17 @@
 // stop condition, streaming that never splits a character, abort, and no tensor leaks.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, initBackend } from '@llm/tensor-gpu';
-import { TransformerLM } from '@llm/transformer';
 import { Tokenizer, bytesToBinary, GPT2_PATTERN } from '@llm/tokenizer-bpe';
 import { generate, stream, cutAtStop } from './generate.js';
 import { FunctionLM } from './function-lm.js';
+import { testLM } from './testing/lm.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm', log: false });
 });
 
 const byteTok = () => new Tokenizer({ name: 'byte', pattern: GPT2_PATTERN, ranks: new Map(Array.from({ length: 256 }, (_, b) => [bytesToBinary(Uint8Array.of(b)), b])), specialTokens: new Map() });
-const model = () => new TransformerLM({ family: 'llama', vocabSize: 256, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 32, intermediateSize: 48, blockSize: 96, initStd: 0.3 });
+const model = () => testLM({ family: 'llama', vocabSize: 256, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 32, intermediateSize: 48, blockSize: 96, initStd: 0.3 });
 
 /** A model that emits `script` (one-hot logits by position in the generated part). */
 function scripted(script: number[], promptLength: number, V = 256): FunctionLM {
@@ -96,7 +96,7 @@ describe('generate', () => {
   });
 
   it('1,000 generated tokens leak no tensors', () => {
-    const m = new TransformerLM({ family: 'gpt2', vocabSize: 64, nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 1100 });
+    const m = testLM({ family: 'gpt2', vocabSize: 64, nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 1100 });
     generate(m, [1, 2], { maxNewTokens: 3, eosTokenId: null });
     const before = tf.memory().numTensors;
     const r = generate(m, [[1, 2, 3], [4]], { maxNewTokens: 1000, eosTokenId: null, seed: 3, topK: 10 });

@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectError, rng, runIsolated } from '@llm/kit';
 import { initBackend } from '@llm/tensor-gpu';
-import { TransformerLM } from '@llm/transformer';
 import { SampleError } from './errors.js';
 import { SAMPLE_LIMITS } from './limits.js';
 import { generationConfigFor, resolveGenerationConfig, type GenerationOptions } from './config.js';
@@ -20,6 +19,7 @@ import { orderedMembers, orderedMembersLength } from './constrained/json-regex.j
 import { parseRegex } from './constrained/regex-parser.js';
 import { FunctionLM } from './function-lm.js';
 import type { TokenVocab } from './types.js';
+import { testLM } from './testing/lm.js';
 
 const PKG = fileURLToPath(new URL('..', import.meta.url));
 const sampleError = (fn: () => unknown, code: string, fragment: RegExp | string) => expectError(fn, code, fragment, SampleError);
@@ -153,7 +153,7 @@ describe('non-finite logits from a broken model', () => {
 
 describe('scoreContinuation with ids outside the vocabulary', () => {
   it('is a typed error for every kind of bad id, never tfjs\' own gather error', () => {
-    const m = new TransformerLM({ family: 'gpt2', vocabSize: 20, nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 16 });
+    const m = testLM({ family: 'gpt2', vocabSize: 20, nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 16 });
     for (const bad of [1e9, -1, 20, NaN, 2.5, Infinity, '3' as never, null as never]) {
       sampleError(() => scoreContinuation(m, [1, 2], [3, bad]), 'INVALID_ARGUMENT', /prompt \+ continuation has token id .*outside the vocabulary \[0, 20\)/);
       sampleError(() => scoreContinuation(m, [bad, 2], [3]), 'INVALID_ARGUMENT', /outside the vocabulary/);

@@ -1,9 +1,9 @@
 // The public surface of @llm/sample, and constrained generation end to end with a real model.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@llm/tensor-gpu';
-import { TransformerLM } from '@llm/transformer';
 import { Tokenizer, bytesToBinary, GPT2_PATTERN } from '@llm/tokenizer-bpe';
 import * as api from './index.js';
+import { testLM } from './testing/lm.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm', log: false });
@@ -21,7 +21,7 @@ describe('@llm/sample public surface', () => {
 describe('constrained generation with a TransformerLM', () => {
   it('100 seeds of JSON-schema-constrained sampling from a random model all parse and satisfy the schema', () => {
     const tok = new Tokenizer({ name: 'byte', pattern: GPT2_PATTERN, ranks: new Map(Array.from({ length: 256 }, (_, b) => [bytesToBinary(Uint8Array.of(b)), b])), specialTokens: new Map([['<|endoftext|>', 256]]) });
-    const model = new TransformerLM({ family: 'gpt2', vocabSize: 257, nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 256, eosTokenId: 256, initStd: 0.2 });
+    const model = testLM({ family: 'gpt2', vocabSize: 257, nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 256, eosTokenId: 256, initStd: 0.2 });
     const schema = {
       type: 'object',
       properties: {
@@ -49,7 +49,7 @@ describe('constrained generation with a TransformerLM', () => {
 
   it('a regex constraint (ISO dates) holds for every seed', () => {
     const tok = new Tokenizer({ name: 'byte', pattern: GPT2_PATTERN, ranks: new Map(Array.from({ length: 256 }, (_, b) => [bytesToBinary(Uint8Array.of(b)), b])), specialTokens: new Map() });
-    const model = new TransformerLM({ family: 'llama', vocabSize: 256, nLayer: 1, nHead: 2, nEmbd: 16, intermediateSize: 32, blockSize: 64 });
+    const model = testLM({ family: 'llama', vocabSize: 256, nLayer: 1, nHead: 2, nEmbd: 16, intermediateSize: 32, blockSize: 64 });
     const c = api.regexConstraint('(19|20)\\d\\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])', api.vocabFromTokenizer(tok), { eosIds: [] });
     for (let seed = 0; seed < 30; seed++) {
       const r = api.generate(model, [[65]], { constraint: c, seed, maxNewTokens: 20, tokenizer: tok });

@@ -2,17 +2,17 @@
 // the target distribution (chi-square on a toy pair with known distributions).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@llm/tensor-gpu';
-import { TransformerLM } from '@llm/transformer';
 import { generate } from './generate.js';
 import { speculativeGenerate, sampleResidual } from './speculative.js';
 import { FunctionLM } from './function-lm.js';
 import { chiSquareSf } from './testing/stats.js';
+import { testLM } from './testing/lm.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm', log: false });
 });
 
-const lm = (nLayer: number, seed: number) => new TransformerLM({ family: 'gpt2', vocabSize: 40, nLayer, nHead: 2, nEmbd: 32, blockSize: 128, initStd: 0.3, seed });
+const lm = (nLayer: number, seed: number) => testLM({ family: 'gpt2', vocabSize: 40, nLayer, nHead: 2, nEmbd: 32, blockSize: 128, initStd: 0.3, seed });
 
 describe('speculative decoding', () => {
   it('greedy: output == the target model\'s plain greedy output (unrelated draft, and draft = target)', () => {

@@ -134,6 +134,12 @@ function readMask(mask: ForwardOptionsLike['attentionMask'], B: number, T: numbe
   return out;
 }
 
+/** CONTEXT_OVERFLOW in forward's terms (a row, not the sequence inside it): pads take no position. */
+function checkContext(model: InferenceModel, row: number, end: number): void {
+  const { blockSize } = model.config;
+  if (end > blockSize) throw new InferError('CONTEXT_OVERFLOW', `forward: row ${row} would hold ${end} tokens, but the model has ${blockSize} positions (blockSize; padding takes none). Trim the input.`);
+}
+
 /** InferenceModel.forward: rows → sequences (the cache's, or temporary ones), one step for all. */
 export function forwardOnCache(model: InferenceModel, idsT: tf.Tensor, opts: ForwardOptionsLike): tf.Tensor3D {
   const V = model.config.vocabSize;
@@ -162,6 +168,7 @@ export function forwardOnCache(model: InferenceModel, idsT: tf.Tensor, opts: For
         if (t >= T - keep) kept++;
       }
       if (tokens.length === 0) continue;
+      checkContext(model, b, seqs[b]!.length + tokens.length);
       inputs.push({ seq: seqs[b]!, tokens });
       rowOf.push(b);
       keeps.push(kept);

@@ -149,7 +149,11 @@ describe('bad input → InferError with an actionable message', () => {
     const s = eng.newSequence();
     await expectInferError(() => eng.step([{ seq: s, tokens: Array(49).fill(1) }]), 'CONTEXT_OVERFLOW', /reach 49 positions, but the model has 48/);
     const ids = tf.tensor2d([Array(49).fill(1)], [1, 49], 'int32');
-    await expectInferError(() => eng.forward(ids), 'CONTEXT_OVERFLOW', /blockSize/);
+    await expectInferError(() => eng.forward(ids), 'CONTEXT_OVERFLOW', /^forward: row 0 would hold 49 tokens, but the model has 48 positions \(blockSize/);
+    const padded = tf.tensor2d([[0, ...Array(48).fill(1)], Array(49).fill(1)], [2, 49], 'int32');
+    const mask = [[0, ...Array(48).fill(1)], Array(49).fill(1)]; // row 0 fits: its pad takes no position
+    await expectInferError(() => eng.forward(padded, { attentionMask: mask }), 'CONTEXT_OVERFLOW', /^forward: row 1 would hold 49 tokens/);
+    padded.dispose();
     ids.dispose();
     const cache = eng.createCache(1, 4);
     const five = tf.tensor2d([[1, 2, 3, 4, 5]], [1, 5], 'int32');
