@@ -8,14 +8,19 @@
 //   e.g. batch { N: 3, tokens [5, 9, 2], pos [0, 1, 7], tables [A, A, B], out [1, 2] } runs a
 //        two-token prefill of sequence A and one decode token of sequence B, and writes the
 //        logits of tokens 1 and 2 as [2, V].
+//
+// Q8 activations (model word M_QACT = 1): each linear input that feeds a linear with a Q8 kernel
+// is quantized once (kernels/q8act.ts) by tokens — the normed x (shared by q, k, v; by up and
+// gate) in the same phase as its norm, attention's output and the MLP hidden after a barrier of
+// their own — and a barrier always separates it from the products that read it.
 
-import { matmul } from '../kernels/index';
+import { hasQ8Kernel, matmul, matmul_q8, quantize_q8 } from '../kernels/index';
 import * as M from './layout';
 import { iword, word } from './layout';
 import { layerNorm, rmsNorm } from './norms';
 import { rope } from './rope';
 import { attend, writeKv } from './attention';
-import { linear, mlp } from './mlp';
+import { linear, mlp, mlpInQ8, onQ8 } from './mlp';
 import { moe } from './moe';
 import { barrier, part } from './sync';
 
@@ -31,6 +36,12 @@ function addCols(x: usize, y: usize, n: i32, C: i32, c0: i32, c1: i32): void {
     const o = (<usize>t * <usize>C + <usize>c) << 2;
     store<f32>(x + o, load<f32>(x + o) + load<f32>(y + o));
   }
+}
+
+/** Whether any of the E experts' (mlp records at `experts`) up / gate runs on Q8 activations. */
+function expertsInQ8(qact: bool, experts: usize, E: i32): bool {
+  for (let e = 0; e < E; e++) if (mlpInQ8(qact, experts + <usize>e * (<usize>M.P_WORDS << 2))) return true;
+  return false;
 }
 
 /** Runs the batch record at `b` through the model record at `m` (see layout.ts), one thread. */
@@ -71,6 +82,9 @@ export function forward_thread(m: usize, b: usize, tid: i32, nth: i32, bar: usiz
   const poolK = word(m, M.M_POOLK);
   const poolV = word(m, M.M_POOLV);
   const P = iword(m, M.M_P);
+  const qact = iword(m, M.M_QACT) != 0;
+  const xq = word(m, M.S_XQ);
+  const hq = word(m, M.S_HQ);
   const scores = word(m, M.S_SCORES) + (<usize>tid * <usize>P << 2);
   const blockBytes = <usize>L * <usize>BT * <usize>(K * D) << 2;
   const rowBytes = <usize>C << 2;
@@ -97,10 +111,13 @@ export function forward_thread(m: usize, b: usize, tid: i32, nth: i32, bar: usiz
   for (let l = 0; l < L; l++) {
     const y = layers + <usize>l * (<usize>M.Y_WORDS << 2);
     norm(m, x, xn, word(y, M.Y_LN1_W), word(y, M.Y_LN1_B), C, t0, t1);
+    const qkvQ = onQ8(qact, y, M.Y_Q) || onQ8(qact, y, M.Y_K) || onQ8(qact, y, M.Y_V);
+    if (qkvQ) quantize_q8(xn, xq, C, t0, t1);
+    const xnq = qkvQ ? xq : 0;
     barrier(bar, nth);
-    linear(y, M.Y_Q, xn, q, H * D, C, n, part(H * D, tid, nth), part(H * D, tid + 1, nth));
-    linear(y, M.Y_K, xn, k, K * D, C, n, part(K * D, tid, nth), part(K * D, tid + 1, nth));
-    linear(y, M.Y_V, xn, v, K * D, C, n, part(K * D, tid, nth), part(K * D, tid + 1, nth));
+    linear(y, M.Y_Q, xn, xnq, q, H * D, C, n, part(H * D, tid, nth), part(H * D, tid + 1, nth));
+    linear(y, M.Y_K, xn, xnq, k, K * D, C, n, part(K * D, tid, nth), part(K * D, tid + 1, nth));
+    linear(y, M.Y_V, xn, xnq, v, K * D, C, n, part(K * D, tid, nth), part(K * D, tid + 1, nth));
     barrier(bar, nth);
     if (llama) {
       rope(q, pos, word(m, M.M_COS), word(m, M.M_SIN), H, D, t0, t1);
@@ -110,16 +127,24 @@ export function forward_thread(m: usize, b: usize, tid: i32, nth: i32, bar: usiz
     barrier(bar, nth);
     attend(q, att, poolK, poolV, blockBytes, pos, tables, scores, l, BT, H, K, D, part(n * H, tid, nth), part(n * H, tid + 1, nth));
     barrier(bar, nth);
-    linear(y, M.Y_O, att, proj, C, H * D, n, c0, c1);
+    const oQ = onQ8(qact, y, M.Y_O);
+    if (oQ) {
+      quantize_q8(att, xq, H * D, t0, t1);
+      barrier(bar, nth);
+    }
+    linear(y, M.Y_O, att, oQ ? xq : 0, proj, C, H * D, n, c0, c1);
     addCols(x, proj, n, C, c0, c1);
     barrier(bar, nth);
     norm(m, x, xn, word(y, M.Y_LN2_W), word(y, M.Y_LN2_B), C, t0, t1);
+    const ffnQ = E > 0 ? expertsInQ8(qact, word(y, M.Y_EXPERTS), E) : mlpInQ8(qact, y + (<usize>M.Y_MLP << 2));
+    if (ffnQ) quantize_q8(xn, xq, C, t0, t1);
+    const xn2q = ffnQ ? xq : 0;
     barrier(bar, nth);
     if (E > 0) {
-      moe(word(y, M.Y_ROUTER), word(y, M.Y_EXPERTS), xn, proj, word(m, M.S_ROUTER), word(m, M.S_PICK), word(m, M.S_PW),
+      moe(word(y, M.Y_ROUTER), word(y, M.Y_EXPERTS), xn, xn2q, word(m, M.S_XEQ), hq, qact, proj, word(m, M.S_ROUTER), word(m, M.S_PICK), word(m, M.S_PW),
         word(m, M.S_XE), word(m, M.S_YE), word(m, M.S_IDX), word(m, M.S_GW), h1, h2, C, I, E, topk, n, act, tid, nth, bar);
     } else {
-      mlp(y + (<usize>M.Y_MLP << 2), xn, proj, h1, h2, C, I, n, act, tid, nth, bar);
+      mlp(y + (<usize>M.Y_MLP << 2), xn, xn2q, proj, h1, h2, hq, qact, C, I, n, act, tid, nth, bar);
     }
     addCols(x, proj, n, C, c0, c1);
     barrier(bar, nth);
@@ -127,6 +152,8 @@ export function forward_thread(m: usize, b: usize, tid: i32, nth: i32, bar: usiz
 
   // final norm (thread 0) and head (split) for the wanted tokens only
   const nOut = iword(b, M.B_NOUT);
+  const headFmt = iword(m, M.M_HEAD_FMT);
+  const headQ = qact && hasQ8Kernel(headFmt);
   if (tid == 0) {
     const outIdx = word(b, M.B_OUT);
     const xe = word(m, M.S_XE);
@@ -135,8 +162,10 @@ export function forward_thread(m: usize, b: usize, tid: i32, nth: i32, bar: usiz
       memory.copy(xe + <usize>i * rowBytes, x + <usize>t * rowBytes, rowBytes);
     }
     norm(m, xe, xn, word(m, M.M_LNF_W), word(m, M.M_LNF_B), C, 0, nOut);
+    if (headQ) quantize_q8(xn, xq, C, 0, nOut);
   }
   barrier(bar, nth);
-  matmul(iword(m, M.M_HEAD_FMT), word(m, M.M_HEAD), xn, word(b, M.B_LOGITS), V, C, nOut, part(V, tid, nth), part(V, tid + 1, nth));
+  if (headQ) matmul_q8(headFmt, word(m, M.M_HEAD), xq, word(b, M.B_LOGITS), V, C, nOut, part(V, tid, nth), part(V, tid + 1, nth));
+  else matmul(headFmt, word(m, M.M_HEAD), xn, word(b, M.B_LOGITS), V, C, nOut, part(V, tid, nth), part(V, tid + 1, nth));
   barrier(bar, nth);
 }

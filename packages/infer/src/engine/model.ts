@@ -51,6 +51,13 @@ export class InferenceModel implements SequenceHost {
   generationConfig: ModelGenerationConfig;
   /** The weight format linears were packed in ('f32', 'q8_0', …, or 'gguf'). */
   readonly weights: string;
+  /**
+   * What the linears multiply: 'q8' (q8_0 / q4_0 / q4_1 / q5_0 linears on Q8-quantized inputs, the
+   * others on f32) or 'f32' (all on f32: asked for, or no linear has a Q8 kernel).
+   */
+  get activations(): 'f32' | 'q8' {
+    return this.packed.activations;
+  }
   /** Linears packed in another format than `weights` asked (widths not a whole number of blocks), as "name: from → to (why)". */
   readonly fallbacks: readonly string[];
   readonly pool: BlockPool;

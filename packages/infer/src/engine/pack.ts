@@ -22,6 +22,8 @@ export interface PackOptions {
   blocks: number;
   /** Threads the scratch is sized for (each has its own attention scores). */
   threads: number;
+  /** 'q8': linears whose weights have a Q8 kernel run on Q8 activations (scratch for them is allocated). */
+  activations: 'f32' | 'q8';
 }
 
 export interface PackedModel {
@@ -38,6 +40,20 @@ export interface PackedModel {
   poolV: number;
   /** Bytes of packed weights (what the weight format changes). */
   weightBytes: number;
+  /** The activations the linears run on: 'q8' when asked and at least one linear has a Q8 kernel, else 'f32'. */
+  activations: 'f32' | 'q8';
+}
+
+/** ggml type ids with a Q8-activation kernel (assembly/kernels/index.ts hasQ8Kernel): q4_0, q4_1, q5_0, q8_0. */
+export const Q8_KERNEL_FORMATS: ReadonlySet<number> = new Set([2, 3, 6, 8]);
+
+/** Bytes of one token's Q8 activations of width `cols` (blocks { f32 d; f32 s; i8 q[32] }, assembly/kernels/q8act.ts). */
+export const q8RowBytes = (cols: number): number => Math.ceil(cols / 32) * 40;
+
+/** Whether any linear of `src` (the head included) has a Q8 kernel. */
+function anyQ8Linear(src: ModelSource): boolean {
+  const lins = [src.head, ...src.layers.flatMap((l) => [l.q, l.k, l.v, l.o, ...(l.mlp ? [l.mlp] : l.experts).flatMap((m) => [m.gate, m.up, m.down])])];
+  return lins.some((l) => l !== null && Q8_KERNEL_FORMATS.has(l.fmt));
 }
 
 /** RoPE tables [P, D/2] of the tfjs model (@llm/tensor-gpu's ropeTables), as host arrays. */
@@ -139,6 +155,8 @@ export function packModel(arena: Arena, src: ModelSource, opts: PackOptions): Pa
   set(M.MAXN, maxN);
   set(M.P, P);
   set(M.NTH, opts.threads);
+  const activations = opts.activations === 'q8' && anyQ8Linear(src) ? 'q8' : 'f32';
+  set(M.QACT, activations === 'q8' ? 1 : 0);
   const buf = (k: number, floats: number): void => set(k, arena.alloc(Math.max(1, floats) * 4, 64));
   buf(M.X, maxN * C); buf(M.XN, maxN * C); buf(M.Q, maxN * H * D); buf(M.K_, maxN * K * D); buf(M.V_, maxN * K * D);
   buf(M.ATT, maxN * H * D); buf(M.PROJ, maxN * C); buf(M.H1, maxN * I); buf(M.H2, maxN * I); buf(M.SCORES, P * opts.threads);
@@ -146,6 +164,12 @@ export function packModel(arena: Arena, src: ModelSource, opts: PackOptions): Pa
   if (E > 0) {
     const k = cfg.nExpertsPerTok;
     buf(M.ROUTER, maxN * E); buf(M.YE, maxN * C); buf(M.IDX, maxN * k); buf(M.GW, maxN * k); buf(M.PICK, maxN * k); buf(M.PW, maxN * k);
+  }
+  if (activations === 'q8') {
+    const qbuf = (k: number, cols: number): void => set(k, arena.alloc(maxN * q8RowBytes(cols), 64));
+    qbuf(M.XQ, Math.max(C, H * D));
+    qbuf(M.HQ, I);
+    if (E > 0) qbuf(M.XEQ, C);
   }
   const tableWords = Math.ceil(P / BT);
   const record = arena.alloc(8 * 4);
@@ -159,5 +183,5 @@ export function packModel(arena: Arena, src: ModelSource, opts: PackOptions): Pa
     tableSlab: arena.alloc(maxN * tableWords * 4),
     tableWords,
   };
-  return { model, batch, maxN, blockTokens: BT, blocks, blockBytes, poolK, poolV, weightBytes };
+  return { model, batch, maxN, blockTokens: BT, blocks, blockBytes, poolK, poolV, weightBytes, activations };
 }

@@ -11,6 +11,17 @@ import { ENGINE_WASM_BASE64 } from './engine.wasm.generated.js';
 /** Exports of assembly/index.ts (pointers are byte offsets into the shared memory). */
 export interface EngineExports {
   matmul(fmt: number, w: number, x: number, y: number, rows: number, cols: number, n: number, r0: number, r1: number): void;
+  /**
+   * matmul with x as Q8 activations (quantize_q8's layout) for q8_0 / q4_0 / q4_1 / q5_0 weights
+   * (hasQ8Kernel): ggml's integer dots, one scale per block. Traps on another format.
+   */
+  matmul_q8(fmt: number, w: number, xq: number, y: number, rows: number, cols: number, n: number, r0: number, r1: number): void;
+  /** Tokens [t0, t1) of x f32 [n, cols] → Q8 activations at q (blocks { f32 d; f32 s; i8 q[32] }; ggml quantize_row_q8_1 semantics). */
+  quantize_q8(x: number, q: number, cols: number, t0: number, t1: number): void;
+  /** Bytes of one token's Q8 activations: cols / 32 · 40. */
+  q8RowBytes(cols: number): number;
+  /** 1 where `fmt` has a Q8 kernel (q8_0, q4_0, q4_1, q5_0), else 0. */
+  hasQ8Kernel(fmt: number): number;
   /** The whole model for one batch record (src/engine/layout.ts): embeddings → layers → head. */
   forward(model: number, batch: number): void;
   /** The same as thread tid of nth (all threads call it together), barrier record at `bar`. */
