@@ -9,18 +9,19 @@
 //        two-token prefill of sequence A and one decode token of sequence B, and writes the
 //        logits of tokens 1 and 2 as [2, V].
 //
-// Q8 activations (model word M_QACT = 1): each linear input that feeds a linear with a Q8 kernel
-// is quantized once (kernels/q8act.ts) by tokens — the normed x (shared by q, k, v; by up and
-// gate) in the same phase as its norm, attention's output and the MLP hidden after a barrier of
-// their own — and a barrier always separates it from the products that read it.
+// Quantized activations (model word M_QACT = 1): each linear input that feeds a linear with an
+// integer-dot kernel is quantized once per kind its consumers want (Q8: kernels/q8act.ts, Q8_K:
+// q8k.ts) by tokens — the normed x (shared by q, k, v; by up and gate) in the same phase as its
+// norm, attention's output and the MLP hidden after a barrier of their own — and a barrier
+// always separates it from the products that read it.
 
-import { hasQ8Kernel, matmul, matmul_q8, quantize_q8 } from '../kernels/index';
+import { matmul, matmul_q8 } from '../kernels/index';
 import * as M from './layout';
 import { iword, word } from './layout';
 import { layerNorm, rmsNorm } from './norms';
 import { rope } from './rope';
 import { attend, writeKv } from './attention';
-import { linear, mlp, mlpInQ8, onQ8 } from './mlp';
+import { linear, mlp, mlpWants, qptr, quantizeIn, wants } from './mlp';
 import { moe } from './moe';
 import { barrier, part } from './sync';
 
@@ -38,10 +39,11 @@ function addCols(x: usize, y: usize, n: i32, C: i32, c0: i32, c1: i32): void {
   }
 }
 
-/** Whether any of the E experts' (mlp records at `experts`) up / gate runs on Q8 activations. */
-function expertsInQ8(qact: bool, experts: usize, E: i32): bool {
-  for (let e = 0; e < E; e++) if (mlpInQ8(qact, experts + <usize>e * (<usize>M.P_WORDS << 2))) return true;
-  return false;
+/** The quantized inputs the E experts' (mlp records at `experts`) up / gate want, as wants() bits. */
+function expertsWant(qact: bool, experts: usize, E: i32): i32 {
+  let w = 0;
+  for (let e = 0; e < E; e++) w |= mlpWants(qact, experts + <usize>e * (<usize>M.P_WORDS << 2));
+  return w;
 }
 
 /** Runs the batch record at `b` through the model record at `m` (see layout.ts), one thread. */
@@ -85,6 +87,8 @@ export function forward_thread(m: usize, b: usize, tid: i32, nth: i32, bar: usiz
   const qact = iword(m, M.M_QACT) != 0;
   const xq = word(m, M.S_XQ);
   const hq = word(m, M.S_HQ);
+  const xk = word(m, M.S_XK);
+  const hk = word(m, M.S_HK);
   const scores = word(m, M.S_SCORES) + (<usize>tid * <usize>P << 2);
   const blockBytes = <usize>L * <usize>BT * <usize>(K * D) << 2;
   const rowBytes = <usize>C << 2;
@@ -111,13 +115,13 @@ export function forward_thread(m: usize, b: usize, tid: i32, nth: i32, bar: usiz
   for (let l = 0; l < L; l++) {
     const y = layers + <usize>l * (<usize>M.Y_WORDS << 2);
     norm(m, x, xn, word(y, M.Y_LN1_W), word(y, M.Y_LN1_B), C, t0, t1);
-    const qkvQ = onQ8(qact, y, M.Y_Q) || onQ8(qact, y, M.Y_K) || onQ8(qact, y, M.Y_V);
-    if (qkvQ) quantize_q8(xn, xq, C, t0, t1);
-    const xnq = qkvQ ? xq : 0;
+    const qkv = wants(qact, y, M.Y_Q) | wants(qact, y, M.Y_K) | wants(qact, y, M.Y_V);
+    quantizeIn(qkv, xn, xq, xk, C, t0, t1);
+    const xnq = qptr(qkv, 1, xq), xnk = qptr(qkv, 2, xk);
     barrier(bar, nth);
-    linear(y, M.Y_Q, xn, xnq, q, H * D, C, n, part(H * D, tid, nth), part(H * D, tid + 1, nth));
-    linear(y, M.Y_K, xn, xnq, k, K * D, C, n, part(K * D, tid, nth), part(K * D, tid + 1, nth));
-    linear(y, M.Y_V, xn, xnq, v, K * D, C, n, part(K * D, tid, nth), part(K * D, tid + 1, nth));
+    linear(y, M.Y_Q, xn, xnq, xnk, q, H * D, C, n, part(H * D, tid, nth), part(H * D, tid + 1, nth));
+    linear(y, M.Y_K, xn, xnq, xnk, k, K * D, C, n, part(K * D, tid, nth), part(K * D, tid + 1, nth));
+    linear(y, M.Y_V, xn, xnq, xnk, v, K * D, C, n, part(K * D, tid, nth), part(K * D, tid + 1, nth));
     barrier(bar, nth);
     if (llama) {
       rope(q, pos, word(m, M.M_COS), word(m, M.M_SIN), H, D, t0, t1);
@@ -127,24 +131,24 @@ export function forward_thread(m: usize, b: usize, tid: i32, nth: i32, bar: usiz
     barrier(bar, nth);
     attend(q, att, poolK, poolV, blockBytes, pos, tables, scores, l, BT, H, K, D, part(n * H, tid, nth), part(n * H, tid + 1, nth));
     barrier(bar, nth);
-    const oQ = onQ8(qact, y, M.Y_O);
-    if (oQ) {
-      quantize_q8(att, xq, H * D, t0, t1);
+    const ow = wants(qact, y, M.Y_O);
+    if (ow) {
+      quantizeIn(ow, att, xq, xk, H * D, t0, t1);
       barrier(bar, nth);
     }
-    linear(y, M.Y_O, att, oQ ? xq : 0, proj, C, H * D, n, c0, c1);
+    linear(y, M.Y_O, att, qptr(ow, 1, xq), qptr(ow, 2, xk), proj, C, H * D, n, c0, c1);
     addCols(x, proj, n, C, c0, c1);
     barrier(bar, nth);
     norm(m, x, xn, word(y, M.Y_LN2_W), word(y, M.Y_LN2_B), C, t0, t1);
-    const ffnQ = E > 0 ? expertsInQ8(qact, word(y, M.Y_EXPERTS), E) : mlpInQ8(qact, y + (<usize>M.Y_MLP << 2));
-    if (ffnQ) quantize_q8(xn, xq, C, t0, t1);
-    const xn2q = ffnQ ? xq : 0;
+    const ffn = E > 0 ? expertsWant(qact, word(y, M.Y_EXPERTS), E) : mlpWants(qact, y + (<usize>M.Y_MLP << 2));
+    quantizeIn(ffn, xn, xq, xk, C, t0, t1);
+    const fq = qptr(ffn, 1, xq), fk = qptr(ffn, 2, xk);
     barrier(bar, nth);
     if (E > 0) {
-      moe(word(y, M.Y_ROUTER), word(y, M.Y_EXPERTS), xn, xn2q, word(m, M.S_XEQ), hq, qact, proj, word(m, M.S_ROUTER), word(m, M.S_PICK), word(m, M.S_PW),
+      moe(word(y, M.Y_ROUTER), word(y, M.Y_EXPERTS), xn, fq, fk, word(m, M.S_XEQ), word(m, M.S_XEK), hq, hk, qact, proj, word(m, M.S_ROUTER), word(m, M.S_PICK), word(m, M.S_PW),
         word(m, M.S_XE), word(m, M.S_YE), word(m, M.S_IDX), word(m, M.S_GW), h1, h2, C, I, E, topk, n, act, tid, nth, bar);
     } else {
-      mlp(y + (<usize>M.Y_MLP << 2), xn, xn2q, proj, h1, h2, hq, qact, C, I, n, act, tid, nth, bar);
+      mlp(y + (<usize>M.Y_MLP << 2), xn, fq, fk, proj, h1, h2, hq, hk, qact, C, I, n, act, tid, nth, bar);
     }
     addCols(x, proj, n, C, c0, c1);
     barrier(bar, nth);
@@ -152,8 +156,7 @@ export function forward_thread(m: usize, b: usize, tid: i32, nth: i32, bar: usiz
 
   // final norm (thread 0) and head (split) for the wanted tokens only
   const nOut = iword(b, M.B_NOUT);
-  const headFmt = iword(m, M.M_HEAD_FMT);
-  const headQ = qact && hasQ8Kernel(headFmt);
+  const headW = wants(qact, m, M.M_HEAD_FMT); // the head's (fmt, w) words sit in the model record
   if (tid == 0) {
     const outIdx = word(b, M.B_OUT);
     const xe = word(m, M.S_XE);
@@ -162,10 +165,11 @@ export function forward_thread(m: usize, b: usize, tid: i32, nth: i32, bar: usiz
       memory.copy(xe + <usize>i * rowBytes, x + <usize>t * rowBytes, rowBytes);
     }
     norm(m, xe, xn, word(m, M.M_LNF_W), word(m, M.M_LNF_B), C, 0, nOut);
-    if (headQ) quantize_q8(xn, xq, C, 0, nOut);
+    quantizeIn(headW, xn, xq, xk, C, 0, nOut);
   }
   barrier(bar, nth);
-  if (headQ) matmul_q8(headFmt, word(m, M.M_HEAD), xq, word(b, M.B_LOGITS), V, C, nOut, part(V, tid, nth), part(V, tid + 1, nth));
-  else matmul(headFmt, word(m, M.M_HEAD), xn, word(b, M.B_LOGITS), V, C, nOut, part(V, tid, nth), part(V, tid + 1, nth));
+  const hx = headW == 1 ? xq : headW == 2 ? xk : 0;
+  if (hx) matmul_q8(iword(m, M.M_HEAD_FMT), word(m, M.M_HEAD), hx, word(b, M.B_LOGITS), V, C, nOut, part(V, tid, nth), part(V, tid + 1, nth));
+  else matmul(iword(m, M.M_HEAD_FMT), word(m, M.M_HEAD), xn, word(b, M.B_LOGITS), V, C, nOut, part(V, tid, nth), part(V, tid + 1, nth));
   barrier(bar, nth);
 }

@@ -29,11 +29,12 @@ export interface EngineOptions {
    */
   threads?: number | 'auto';
   /**
-   * What the linears multiply. 'auto' (default) and 'q8': as llama.cpp, linears whose weights are
-   * q8_0 / q4_0 / q4_1 / q5_0 quantize their input to Q8 (ggml's Q8_0 / Q8_1: per 32 values one
-   * fp16 scale and int8 levels) and run integer dots; every other linear (f32, f16, q4_K, q6_K)
-   * keeps f32 activations. 'f32': every linear on f32 activations (weights dequantized in
-   * registers — the exact path). `engine.activations` says which one runs.
+   * What the linears multiply. 'auto' (default) and 'q8': as llama.cpp, a linear whose weights have
+   * an integer-dot kernel quantizes its input as ggml does — Q8 (per 32 values an fp16 scale and
+   * int8 levels) for q8_0 / q4_0 / q4_1 / q5_0, Q8_K (per 256 values an f32 scale, int8 levels and
+   * sums of 16) for q4_K / q6_K — and runs integer dots; f32 and f16 linears keep f32 activations.
+   * 'f32': every linear on f32 activations (weights dequantized in registers — the exact path).
+   * `engine.activations` says which one runs.
    */
   activations?: 'auto' | 'f32' | 'q8';
 }

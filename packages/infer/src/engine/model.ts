@@ -52,8 +52,8 @@ export class InferenceModel implements SequenceHost {
   /** The weight format linears were packed in ('f32', 'q8_0', …, or 'gguf'). */
   readonly weights: string;
   /**
-   * What the linears multiply: 'q8' (q8_0 / q4_0 / q4_1 / q5_0 linears on Q8-quantized inputs, the
-   * others on f32) or 'f32' (all on f32: asked for, or no linear has a Q8 kernel).
+   * What the linears multiply: 'q8' (linears of the block formats on their inputs quantized to Q8 /
+   * Q8_K, f32 / f16 linears on f32) or 'f32' (all on f32: asked for, or every linear is f32 / f16).
    */
   get activations(): 'f32' | 'q8' {
     return this.packed.activations;

@@ -1,17 +1,20 @@
-// Q8 activations end to end: with activations 'q8' (the default 'auto' for the block formats) the
-// linears of q8_0 / q4_0 / q4_1 / q5_0 weights run on Q8-quantized inputs (kernels/q8.test.ts
-// checks the kernels against ggml's formulas). Here: the logits stay close to the exact f32-
+// Quantized activations end to end: with activations 'q8' (the default 'auto') the linears of
+// q8_0 / q4_0 / q4_1 / q5_0 weights run on Q8-quantized inputs and those of q4_K / q6_K on Q8_K
+// (kernels/q8.test.ts checks the kernels against ggml's formulas). Here: the logits stay close to the exact f32-
 // activation path of the same packed weights, differ from it (the path is on), threads 2 and 3 =
 // 1 thread bit for bit, and the option resolves as documented.
 //
 // Tolerance: Q8 rounds each input to within d/2 = amax/254 of its 32-block (for Gaussian-like
-// inputs ≈ 0.5% of their RMS, as RMS error), at every linear of every layer, and the errors
-// compound over the layers; on these random 2-layer models (logits up to ~4) the measured max |Δ|
-// is 1.4–2.4% of max |logit| and the mean |Δ| 0.33–0.44%. We require ≤ 4% and ≤ 0.75%: a wrong
-// scale, level or sum term (q4_1's m·s) shifts logits by tens of percent. Bit-exactness of the
-// quantization and the dots against ggml's formulas is kernels/q8.test.ts's job.
+// inputs ≈ 0.5% of their RMS, as RMS error; Q8_K's one scale per 256 about 1.4× that), at every
+// linear of every layer, and the errors compound over the layers; on these random 2-layer models
+// (logits up to ~4) the measured max |Δ| is 1.4–2.4% of max |logit| for Q8 and 2.2–3.3% for Q8_K,
+// the mean |Δ| 0.33–0.44% and 0.46–0.70%. We require ≤ 5% and ≤ 1%: a wrong scale, level or sum
+// term (q4_1's m·s, q4_K's mins) shifts logits by tens of percent. An MoE can route a token to
+// another expert when its input moves (a discontinuity: one logit row then differs by ~50%); the
+// wide MoE case does, so it checks the rest only. Bit-exactness of the quantization and the dots
+// against ggml's formulas is kernels/q8.test.ts's job.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TransformerLM } from '@llm/transformer';
+import type { ModelConfigInput, TransformerLM } from '@llm/transformer';
 import { compileForInference, type WeightFormat } from '../compile.js';
 import { loadGgufForInference } from '../gguf.js';
 import type { InferenceModel } from './model.js';
@@ -28,29 +31,44 @@ const run = (m: InferenceModel, ids: number[]): Float32Array => {
   return Float32Array.from(out.flatMap((r) => Array.from(r)));
 };
 
-const cases: Array<[keyof typeof CONFIGS, WeightFormat]> = [
-  ['gpt2', 'q8_0'],
-  ['gpt2', 'q4_1'],
-  ['llama', 'q4_0'],
-  ['llama', 'q5_0'],
-  ['moe', 'q8_0'],
-  ['moe', 'q4_1'],
-  ['gpt2moe', 'q4_0'],
+/**
+ * Widths of whole 256-blocks for the K-quants (every linear then runs q4_K / q6_K, none falls
+ * back); initStd scaled by √(32/256) so activations and logits have the small configs' scale.
+ */
+const K = { nEmbd: 256, nHead: 4, initStd: 0.07 };
+const K_LLAMA = { ...CONFIGS.llama, ...K, nKvHead: 2, intermediateSize: 256 };
+const K_GPT2 = { ...CONFIGS.gpt2, ...K, tieWordEmbeddings: false };
+const K_MOE = { ...CONFIGS.moe, ...K, intermediateSize: 256 };
+
+/** [name, weights, config, routing flips under Q8 (skip the closeness bounds)] */
+const cases: Array<[string, WeightFormat, ModelConfigInput, boolean?]> = [
+  ['gpt2', 'q8_0', CONFIGS.gpt2],
+  ['gpt2', 'q4_1', CONFIGS.gpt2],
+  ['llama', 'q4_0', CONFIGS.llama],
+  ['llama', 'q5_0', CONFIGS.llama],
+  ['moe', 'q8_0', CONFIGS.moe],
+  ['moe', 'q4_1', CONFIGS.moe],
+  ['gpt2moe', 'q4_0', CONFIGS.gpt2moe],
+  ['llama (256 wide)', 'q4_k', K_LLAMA],
+  ['llama (256 wide)', 'q6_k', K_LLAMA],
+  ['gpt2 (256 wide, untied head)', 'q6_k', K_GPT2],
+  ['moe (256 wide)', 'q4_k', K_MOE, true],
 ];
 
-describe.each(cases)('%s %s', (name, weights) => {
+describe.each(cases)('%s %s', (_, weights, cfg, flips) => {
   let ref: TransformerLM;
   beforeAll(() => {
-    ref = randomModel(CONFIGS[name]);
+    ref = randomModel(cfg);
   });
   afterAll(() => ref.dispose());
 
   it("activations 'q8' ≈ 'f32' on the same weights; 'auto' is 'q8'", () => {
-    const ids = randomIdRows(1, 11, CONFIGS[name].vocabSize, 4)[0]!;
+    const ids = randomIdRows(1, 11, cfg.vocabSize, 4)[0]!;
     const exact = compileForInference(ref, { weights, maxTokens: 64, activations: 'f32' });
     const q8 = compileForInference(ref, { weights, maxTokens: 64, activations: 'q8' });
     const auto = compileForInference(ref, { weights, maxTokens: 64 });
     expect([exact.activations, q8.activations, auto.activations]).toEqual(['f32', 'q8', 'q8']);
+    expect(q8.fallbacks).toEqual([]);
     const a = run(exact, ids);
     const b = run(q8, ids);
     const top = Math.max(...a.map(Math.abs));
@@ -58,14 +76,17 @@ describe.each(cases)('%s %s', (name, weights) => {
     const mean = a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0) / a.length;
     expect(top).toBeGreaterThan(0.5);
     expect(d).toBeGreaterThan(0); // the Q8 path ran
-    expect(d).toBeLessThanOrEqual(0.04 * top);
-    expect(mean).toBeLessThanOrEqual(0.0075 * top);
+    expect(b.every(Number.isFinite)).toBe(true);
+    if (!flips) {
+      expect(d).toBeLessThanOrEqual(0.05 * top);
+      expect(mean).toBeLessThanOrEqual(0.01 * top);
+    }
     expect(Buffer.from(run(auto, ids).buffer).equals(Buffer.from(b.buffer))).toBe(true);
     for (const m of [exact, q8, auto]) m.dispose();
   });
 
   it.each([2, 3])('%i threads = 1 thread, bit for bit', (threads) => {
-    const prompts = randomIdRows(3, 9, CONFIGS[name].vocabSize, 8);
+    const prompts = randomIdRows(3, 9, cfg.vocabSize, 8);
     const opts = { weights, maxTokens: 128, blockTokens: 4, maxBatchTokens: 16, activations: 'q8' } as const;
     const one = compileForInference(ref, { ...opts, threads: 1 });
     const many = compileForInference(ref, { ...opts, threads });
@@ -85,10 +106,10 @@ describe.each(cases)('%s %s', (name, weights) => {
 });
 
 describe('the option', () => {
-  it("f32 / f16 / q4_k weights have no Q8 kernel: activations resolve to 'f32' and the logits are those of activations 'f32'", () => {
-    const ref = randomModel({ ...CONFIGS.llama, nEmbd: 256, nHead: 4, nKvHead: 2, intermediateSize: 256, nLayer: 1 });
+  it("f32 / f16 weights have no integer-dot kernel: activations resolve to 'f32' and the logits are those of activations 'f32'", () => {
+    const ref = randomModel(CONFIGS.llama);
     const ids = randomIdRows(1, 10, 60, 2)[0]!;
-    for (const weights of ['f32', 'f16', 'q4_k'] as const) {
+    for (const weights of ['f32', 'f16'] as const) {
       const a = compileForInference(ref, { weights, maxTokens: 32 });
       const b = compileForInference(ref, { weights, maxTokens: 32, activations: 'f32' });
       expect(a.activations).toBe('f32');
@@ -107,7 +128,7 @@ describe('the option', () => {
     const x = run(a, ids);
     const y = run(b, ids);
     expect(maxAbsDiff(x, y)).toBeGreaterThan(0);
-    expect(maxAbsDiff(x, y)).toBeLessThanOrEqual(0.04 * Math.max(...x.map(Math.abs)));
+    expect(maxAbsDiff(x, y)).toBeLessThanOrEqual(0.05 * Math.max(...x.map(Math.abs)));
     for (const m of [a, b, ref]) m.dispose();
   });
 
@@ -134,6 +155,6 @@ it('loadGgufForInference takes the option (a q4_0 GGUF: auto → q8)', async () 
   const x = run(a, ids);
   const y = run(b, ids);
   expect(maxAbsDiff(x, y)).toBeGreaterThan(0);
-  expect(maxAbsDiff(x, y)).toBeLessThanOrEqual(0.04 * Math.max(...y.map(Math.abs)));
+  expect(maxAbsDiff(x, y)).toBeLessThanOrEqual(0.05 * Math.max(...y.map(Math.abs)));
   for (const m of [a, b, model]) m.dispose();
 });

@@ -1,8 +1,9 @@
 /**
  * Slow, obvious reference of ggml's Q8 activation path (test helper, not public API), written
- * from the C reference semantics in ggml-quants.c — quantize_row_q8_0_ref / quantize_row_q8_1_ref
- * and the generic ggml_vec_dot_{q8_0,q4_0,q5_0}_q8_0 / ggml_vec_dot_q4_1_q8_1 — with float32
- * steps where C computes in float (Math.fround) and float64 sums for the dots.
+ * from the C reference semantics in ggml-quants.c — quantize_row_q8_0_ref / quantize_row_q8_1_ref /
+ * quantize_row_q8_K_ref and the generic ggml_vec_dot_{q8_0,q4_0,q5_0}_q8_0 / ggml_vec_dot_q4_1_q8_1 /
+ * ggml_vec_dot_{q4_K,q6_K}_q8_K — with float32 steps where C computes in float (Math.fround) and
+ * float64 sums for the dots.
  *
  *   per block of 32: amax = max|x|; d = f32(amax / 127); id = d ? f32(1 / d) : 0;
  *     q = roundf(f32(x · id)) (half away from zero); stored d = fp16(d); s = fp16(f32(Σq · d))
@@ -135,6 +136,130 @@ export function vecDotRef(fmt: string, w: Uint8Array, x: Q8Ref): { dot: number; 
     const t = sumi * wb.d * x.d[b]!;
     const u = wb.m * x.s[b]!;
     dot += t + u;
+    mag += Math.abs(t) + Math.abs(u);
+  }
+  return { dot, mag };
+}
+
+// ---- Q8_K (super-blocks of 256) and the K-quants -------------------------------------------------
+
+/** Our wasm layout of one Q8_K block (assembly/kernels/q8k.ts = ggml's block_q8_K): f32 d, i8 q[256], i16 bsums[16]. */
+export const Q8K_BLOCK_BYTES = 292;
+
+export interface Q8KRef {
+  q: Int8Array;
+  /** per super-block: f32 d = 1 / iscale (0 for an all-zero block) */
+  d: number[];
+  /** per super-block: the 16 sums of 16 levels */
+  bsums: number[][];
+}
+
+/**
+ * ggml's quantize_row_q8_K_ref: max = the first x with the largest |x|; iscale = f32(−127 / max);
+ * q = min(127, nearest_int(f32(iscale · x))) (half to even); d = f32(1 / iscale).
+ */
+export function quantizeQ8KRef(x: Float32Array): Q8KRef {
+  const q = new Int8Array(x.length);
+  const d: number[] = [];
+  const bsums: number[][] = [];
+  for (let b = 0; b < x.length; b += 256) {
+    let amax = 0;
+    let max = 0;
+    for (let j = 0; j < 256; j++) {
+      const ax = Math.abs(x[b + j]!);
+      if (ax > amax) {
+        amax = ax;
+        max = x[b + j]!;
+      }
+    }
+    const sums = new Array<number>(16).fill(0);
+    if (amax === 0) {
+      d.push(0);
+      bsums.push(sums);
+      continue;
+    }
+    const iscale = f32(-127 / max);
+    for (let j = 0; j < 256; j++) {
+      q[b + j] = Math.min(127, rint(f32(iscale * x[b + j]!)));
+      sums[j >> 4]! += q[b + j]!;
+    }
+    d.push(f32(1 / iscale));
+    bsums.push(sums);
+  }
+  return { q, d, bsums };
+}
+
+/** A Q8KRef in the wasm layout. */
+export function q8kBytes(a: Q8KRef): Uint8Array {
+  const out = new Uint8Array(a.d.length * Q8K_BLOCK_BYTES);
+  const dv = new DataView(out.buffer);
+  for (let b = 0; b < a.d.length; b++) {
+    const o = b * Q8K_BLOCK_BYTES;
+    dv.setFloat32(o, a.d[b]!, true);
+    out.set(new Uint8Array(a.q.buffer, b * 256, 256), o + 4);
+    a.bsums[b]!.forEach((s, g) => dv.setInt16(o + 260 + 2 * g, s, true));
+  }
+  return out;
+}
+
+/** q4_K's get_scale_min_k4: 6-bit scale and min of sub-block j from the 12 scale bytes at s[o…]. */
+function scaleMinK4(s: Uint8Array, o: number, j: number): [number, number] {
+  if (j < 4) return [s[o + j]! & 63, s[o + j + 4]! & 63];
+  return [(s[o + j + 4]! & 0xf) | ((s[o + j - 4]! >> 6) << 4), (s[o + j + 4]! >> 4) | ((s[o + j]! >> 6) << 4)];
+}
+
+/** One K-quant super-block at o: per element its level and integer scale (+ q4_K's per-element min), and d, dmin. */
+function kBlock(fmt: string, w: Uint8Array, o: number): { level: number[]; sc: number[]; mn: number[]; d: number; dmin: number } {
+  const h = (at: number) => half(w[o + at]! | (w[o + at + 1]! << 8));
+  const level = new Array<number>(256), sc = new Array<number>(256), mn = new Array<number>(256).fill(0);
+  if (fmt === 'q4_k') {
+    for (let c = 0; c < 4; c++) {
+      for (let l = 0; l < 32; l++) {
+        const byte = w[o + 16 + 32 * c + l]!;
+        level[64 * c + l] = byte & 15;
+        level[64 * c + 32 + l] = byte >> 4;
+      }
+    }
+    for (let e = 0; e < 256; e++) [sc[e], mn[e]] = scaleMinK4(w, o + 4, e >> 5);
+    return { level, sc, mn, d: h(0), dmin: h(2) };
+  }
+  // q6_K: ql[128] qh[64] scales[16] d, as ggml's dequantize_row_q6_K walks them
+  for (let half128 = 0; half128 < 2; half128++) {
+    const ql = o + 64 * half128, qh = o + 128 + 32 * half128, s = o + 192 + 8 * half128, n = 128 * half128;
+    for (let l = 0; l < 32; l++) {
+      const is = l >> 4;
+      const i8 = (at: number) => (w[at]! << 24) >> 24;
+      level[n + l] = ((w[ql + l]! & 15) | (((w[qh + l]! >> 0) & 3) << 4)) - 32;
+      level[n + l + 32] = ((w[ql + l + 32]! & 15) | (((w[qh + l]! >> 2) & 3) << 4)) - 32;
+      level[n + l + 64] = ((w[ql + l]! >> 4) | (((w[qh + l]! >> 4) & 3) << 4)) - 32;
+      level[n + l + 96] = ((w[ql + l + 32]! >> 4) | (((w[qh + l]! >> 6) & 3) << 4)) - 32;
+      sc[n + l] = i8(s + is);
+      sc[n + l + 32] = i8(s + is + 2);
+      sc[n + l + 64] = i8(s + is + 4);
+      sc[n + l + 96] = i8(s + is + 6);
+    }
+  }
+  return { level, sc, mn, d: h(208), dmin: 0 };
+}
+
+const K_BLOCK_BYTES: Record<string, number> = { q4_k: 144, q6_k: 210 };
+
+/**
+ * ggml's vec_dot_{q4_K,q6_K}_q8_K of one weight row with Q8_K activations, in float64:
+ * Σ_blocks d·d_x·Σ sc·qw·qx − dmin·d_x·Σ_j m_j·(bsums[2j] + bsums[2j+1]); and Σ|the two terms|.
+ */
+export function vecDotKRef(fmt: string, w: Uint8Array, x: Q8KRef): { dot: number; mag: number } {
+  let dot = 0;
+  let mag = 0;
+  for (let b = 0; b < x.d.length; b++) {
+    const k = kBlock(fmt, w, b * K_BLOCK_BYTES[fmt]!);
+    let sumi = 0;
+    for (let e = 0; e < 256; e++) sumi += k.sc[e]! * k.level[e]! * x.q[b * 256 + e]!;
+    let mins = 0;
+    for (let j = 0; j < 8; j++) mins += k.mn[32 * j]! * (x.bsums[b]![2 * j]! + x.bsums[b]![2 * j + 1]!);
+    const t = k.d * x.d[b]! * sumi;
+    const u = k.dmin * x.d[b]! * mins;
+    dot += t - u;
     mag += Math.abs(t) + Math.abs(u);
   }
   return { dot, mag };
