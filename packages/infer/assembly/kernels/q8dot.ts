@@ -16,7 +16,7 @@
 // products of lane partial sums could cancel).
 // Example: q8_0 block d_w = 1, levels [2, -3, 0…]; x block d_x = 0.5, levels [4, 2, 0…] →
 //   sumi = 8 − 6 = 2, y = 2 · (1 · 0.5) = 1.
-import { dot32, isum4, lanes, wide } from './simd';
+import { dot32, floats4, halves4, isum4, lanes, wide } from './simd';
 import { Q8_BLOCK } from './q8act';
 
 /** 2^24: block32.ts's d(b) carries 2^-24 (simd.ts TOP); the integer dots want the plain scale. */
@@ -25,15 +25,28 @@ const UNTOP: f32 = 16777216.0;
 
 /** i32x4 partial sums of the weight block at b (levels lo/hi) · x levels xl/xh (two i8x16). */
 @inline function dotBlock<F>(b: usize, xl: v128, xh: v128): v128 {
+  return dotWide<F>(b, wide(xl, false), wide(xl, true), wide(xh, false), wide(xh, true));
+}
+
+/** dotBlock with x's 32 levels already widened to four i16x8 (x0..x3). */
+@inline function dotWide<F>(b: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
   const f = changetype<F>(0);
   const qs = f.qs(b);
   const lo = f.lo(b, qs), hi = f.hi(b, qs);
-  return dot32(wide(lo, false), wide(lo, true), wide(hi, false), wide(hi, true), wide(xl, false), wide(xl, true), wide(xh, false), wide(xh, true));
+  return dot32(wide(lo, false), wide(lo, true), wide(hi, false), wide(hi, true), x0, x1, x2, x3);
 }
 
 /** The plain scale d_w of the weight block at b. */
 @inline function dw<F>(b: usize): f32 {
   return changetype<F>(0).d(b) * UNTOP;
+}
+
+/**
+ * [d_w] of the blocks at b0..b3 as f32x4, gathered: every 32-element ggml format stores its fp16 d
+ * first (the same values as dw, exactly).
+ */
+@inline function dw4(b0: usize, b1: usize, b2: usize, b3: usize): v128 {
+  return halves4(b0, b1, b2, b3);
 }
 
 @inline export function rows4Q8<F>(p0: usize, p1: usize, p2: usize, p3: usize, xq: usize, cols: i32): v128 {
@@ -43,9 +56,10 @@ const UNTOP: f32 = 16777216.0;
   for (let b = 0; b < nb; b++) {
     const o = <usize>b * f.bytes();
     const xb = xq + <usize>b * Q8_BLOCK;
-    const xl = v128.load(xb, 8), xh = v128.load(xb, 24); // widened once: the same expressions for the four rows
-    const i = isum4(dotBlock<F>(p0 + o, xl, xh), dotBlock<F>(p1 + o, xl, xh), dotBlock<F>(p2 + o, xl, xh), dotBlock<F>(p3 + o, xl, xh));
-    const d = f32x4.mul(lanes(dw<F>(p0 + o), dw<F>(p1 + o), dw<F>(p2 + o), dw<F>(p3 + o)), f32x4.splat(load<f32>(xb)));
+    const xl = v128.load(xb, 8), xh = v128.load(xb, 24); // widened once for the four rows
+    const x0 = wide(xl, false), x1 = wide(xl, true), x2 = wide(xh, false), x3 = wide(xh, true);
+    const i = isum4(dotWide<F>(p0 + o, x0, x1, x2, x3), dotWide<F>(p1 + o, x0, x1, x2, x3), dotWide<F>(p2 + o, x0, x1, x2, x3), dotWide<F>(p3 + o, x0, x1, x2, x3));
+    const d = f32x4.mul(dw4(p0 + o, p1 + o, p2 + o, p3 + o), f32x4.splat(load<f32>(xb)));
     acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i), d));
     if (f.hasMin()) acc = f32x4.add(acc, f32x4.mul(lanes(f.m(p0 + o), f.m(p1 + o), f.m(p2 + o), f.m(p3 + o)), f32x4.splat(load<f32>(xb, 4))));
   }
@@ -64,9 +78,9 @@ const UNTOP: f32 = 16777216.0;
     const i = isum4(
       dotBlock<F>(w, v128.load(a0, 8), v128.load(a0, 24)), dotBlock<F>(w, v128.load(a1, 8), v128.load(a1, 24)),
       dotBlock<F>(w, v128.load(a2, 8), v128.load(a2, 24)), dotBlock<F>(w, v128.load(a3, 8), v128.load(a3, 24)));
-    const d = f32x4.mul(f32x4.splat(dw<F>(w)), lanes(load<f32>(a0), load<f32>(a1), load<f32>(a2), load<f32>(a3)));
+    const d = f32x4.mul(f32x4.splat(dw<F>(w)), floats4(a0, a1, a2, a3));
     acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i), d));
-    if (f.hasMin()) acc = f32x4.add(acc, f32x4.mul(f32x4.splat(f.m(w)), lanes(load<f32>(a0, 4), load<f32>(a1, 4), load<f32>(a2, 4), load<f32>(a3, 4))));
+    if (f.hasMin()) acc = f32x4.add(acc, f32x4.mul(f32x4.splat(f.m(w)), floats4(a0 + 4, a1 + 4, a2 + 4, a3 + 4)));
   }
   return acc;
 }

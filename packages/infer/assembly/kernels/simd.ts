@@ -7,6 +7,7 @@
 //   dotq(q, x0..x3)       lane-wise Σ (16 signed bytes of q)·2^24 · x (x0..x3 in registers)
 //   xsum(x0..x3)          x0 + x1 + x2 + x3 lane-wise (Σ x of 16 columns, for block minimums)
 //   lanes(a, b, c, d)     [a, b, c, d] from four f32 scalars (ragged column tails)
+//   halves4(p0..p3)       [fp16 at p0, …, fp16 at p3] as f32x4; floats4: the f32s at p0..p3
 //   accq(acc, q, d, x)    acc + one token's share of 16 dequantized weights top_k(q)·d (accqm: + m)
 //
 // Example: halfAt of bytes 00 3c is 1.0; sum4([1,2,3,4], 0, 0, [1,1,1,1]) = [10, 0, 0, 4];
@@ -39,6 +40,17 @@ const HALF_MASK: i32 = 0x8fffe000;
 @inline export function halfHi(v: v128): v128 {
   const s = i32x4.shl(i32x4.extend_high_i16x8_s(v), 13);
   return f32x4.mul(v128.and(s, i32x4.splat(HALF_MASK)), f32x4.splat(reinterpret<f32>(HALF_SCALE)));
+}
+
+/** The fp16 values at p0..p3 as f32x4 (lane k from pk): four lane loads, one halfLo (exact). */
+@inline export function halves4(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
+  const v = v128.load16_lane(p3, v128.load16_lane(p2, v128.load16_lane(p1, v128.load16_lane(p0, i16x8.splat(0), 0), 1), 2), 3);
+  return halfLo(v);
+}
+
+/** The f32 values at p0..p3 as f32x4 (lane k from pk). */
+@inline export function floats4(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
+  return v128.load32_lane(p3, v128.load32_lane(p2, v128.load32_lane(p1, v128.load32_zero(p0), 1), 2), 3);
 }
 
 /** Lane-wise w0·x[0:4] + w1·x[4:8] + w2·x[8:12] + w3·x[12:16] (x a byte address), as a pairwise tree. */
