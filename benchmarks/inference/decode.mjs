@@ -6,6 +6,8 @@
 // TransformerLM (max |Δ|) and identical greedy continuations.
 //
 //   node benchmarks/inference/decode.mjs [--rounds 3] [--decode 128] [--models a,b] [--threads 1,2] [--no-llamacpp]
+//     [--activations auto|f32|q8]   ours: the engine's activations option (default auto: quantized
+//                                   activations for the block formats, as llama.cpp; f32: the exact path)
 import { mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +29,7 @@ const ROUNDS = Number(opt('rounds', 3));
 const DECODE = Number(opt('decode', 128));
 const THREADS = opt('threads', '1,2').split(',').map(Number);
 const only = opt('models', null)?.split(',');
+const ACTIVATIONS = opt('activations', 'auto');
 const BATCH = 8;
 const here = dirname(fileURLToPath(import.meta.url));
 const work = join(tmpdir(), 'llm-ts-inference-bench');
@@ -56,8 +59,9 @@ for (const spec of MODELS.filter((m) => !only || only.includes(m.name))) {
   for (const type of spec.types) {
     const row = { model: spec.name, weights: type, fileMiB: statSync(files[type]).size / 2 ** 20, ours: {}, llamacpp: {} };
     for (const threads of THREADS) {
-      const engine = await loadGgufForInference(files[type], { threads, maxTokens: 2048 });
+      const engine = await loadGgufForInference(files[type], { threads, maxTokens: 2048, activations: ACTIVATIONS });
       row.memoryMiB = engine.memoryBytes / 2 ** 20;
+      row.activations = engine.activations;
       row.ours[threads] = summarize(oursRates(engine, { prompt, decodeTokens, rounds: ROUNDS, batch: BATCH }));
       engine.dispose();
       if (llama) row.llamacpp[threads] = summarize(await llamaCppRates(llama, files[type], { threads, prompt, decodeTokens, rounds: ROUNDS, batch: BATCH }));

@@ -3,7 +3,9 @@
 // on the fly in wasm SIMD, one thread), side by side with tfjs-wasm's tf.matMul (stock XNNPACK,
 // f32, x · Wᵀ stored as [in, out] so neither operand is transposed) on the same shape.
 // Reports medians: GB/s of weight bytes read (each weight byte counted once per call) and GFLOP/s
-// (2·n·in·out per call).
+// (2·n·in·out per call). The block formats get a second column, `<fmt>·q8`: x quantized as ggml
+// does for them (quantize_q8: Q8 for q8_0 q4_0 q4_1 q5_0; quantize_q8k: Q8_K for q4_k q6_k; timed
+// with it) + matmul_q8, the integer dots — what the engine runs by default (activations 'auto').
 //
 //   node benchmarks/inference/kernels.mjs           full run (≈ 3 min on 2 cores)
 //   node benchmarks/inference/kernels.mjs --quick   fewer reps, shapes up to 768→3072
@@ -28,6 +30,8 @@ const outFile = sopt('--out') ?? join(here, '..', 'results', 'inference-kernels.
 
 const FORMATS = Object.fromEntries(KERNEL_FORMATS.map((f) => [f, formatInfo(f).id]));
 const formats = sopt('--formats')?.split(',') ?? Object.keys(FORMATS);
+/** Formats with an integer-dot kernel on quantized activations (wasm q8Kind: Q8 or Q8_K); none on a build without matmul_q8. */
+const q8Formats = (fmts) => fmts.filter((f) => typeof wasm.matmul_q8 === 'function' && wasm.q8Kind(FORMATS[f]) > 0);
 const SHAPES = [
   [288, 768],
   [768, 768],
@@ -66,7 +70,8 @@ function time(fn, warmup = 2) {
 const DISTINCT_ROWS = 64;
 const BASE = 65536;
 
-function benchKernel(fmt, cols, rows, n) {
+/** fmt on f32 activations (matmul), or with q8 on Q8 activations (quantize_q8 + matmul_q8, both timed). */
+function benchKernel(fmt, cols, rows, n, q8 = false) {
   const id = FORMATS[fmt];
   let rb;
   try {
@@ -76,14 +81,21 @@ function benchKernel(fmt, cols, rows, n) {
   }
   const wBytes = rb * rows;
   const xAt = BASE + Math.ceil(wBytes / 64) * 64;
-  const yAt = xAt + n * cols * 4;
+  const xqAt = xAt + n * cols * 4;
+  const yAt = xqAt + (q8 ? n * Math.max(wasm.q8RowBytes(cols), wasm.q8kRowBytes(cols)) : 0);
   ensureBytes(yAt + n * rows * 4);
   const u8 = new Uint8Array(memory.buffer);
   const w = randomArray(DISTINCT_ROWS * cols, 11);
   const q = quantizeRow(id, w);
   for (let r = 0; r < rows; r += DISTINCT_ROWS) u8.set(q.subarray(0, Math.min(DISTINCT_ROWS, rows - r) * rb), BASE + r * rb);
   new Float32Array(memory.buffer, xAt, n * cols).set(randomArray(n * cols, 12));
-  const t = time(() => wasm.matmul(id, BASE, xAt, yAt, rows, cols, n, 0, rows));
+  const t = q8
+    ? time(() => {
+        if (wasm.q8Kind(id) === 2) wasm.quantize_q8k(xAt, xqAt, cols, 0, n);
+        else wasm.quantize_q8(xAt, xqAt, cols, 0, n);
+        wasm.matmul_q8(id, BASE, xqAt, yAt, rows, cols, n, 0, rows);
+      })
+    : time(() => wasm.matmul(id, BASE, xAt, yAt, rows, cols, n, 0, rows));
   return figures(t, wBytes, n, rows, cols);
 }
 
@@ -113,8 +125,9 @@ for (const [cin, cout] of SHAPES) {
     const row = { shape: `${cin}→${cout}`, in: cin, out: cout, n, kernels: {} };
     row.tfjs = benchTfjs(cin, cout, n);
     for (const fmt of formats) row.kernels[fmt] = benchKernel(fmt, cin, cout, n);
+    for (const fmt of q8Formats(formats)) row.kernels[`${fmt}·q8`] = benchKernel(fmt, cin, cout, n, true);
     rowsOut.push(row);
-    const cells = formats.map((f) => {
+    const cells = Object.keys(row.kernels).map((f) => {
       const k = row.kernels[f];
       return k ? `${f} ${k.gbs.toFixed(1)} GB/s ${k.gflops.toFixed(1)} GF` : `${f} —`;
     });
@@ -133,7 +146,7 @@ writeFileSync(
       date: new Date().toISOString(),
       units: { ms: 'median ms per call', gbs: 'weight bytes / median time / 1e9', gflops: '2·n·in·out / median time / 1e9', bestGflops: 'the same for the fastest call' },
       load: os.loadavg().map((v) => Math.round(v * 10) / 10),
-      notes: 'kernels: @llm/infer matmul, one thread; tfjs: tf.matMul(x [n,in], W [in,out]) f32 on the stock wasm backend. null: cols not a whole number of blocks.',
+      notes: 'kernels: @llm/infer matmul, one thread; <fmt>·q8: quantize_q8 / quantize_q8k + matmul_q8 (Q8 / Q8_K activations, integer dots), timed together; tfjs: tf.matMul(x [n,in], W [in,out]) f32 on the stock wasm backend. null: cols not a whole number of blocks.',
       rows: rowsOut,
     },
     null,

@@ -36,7 +36,7 @@ describe.each(cases)('%s', (_, cfgName, type) => {
     const file = join(dir, `${cfgName}-${type}.gguf`);
     await exportGguf({ model, tokenizer: null } as never, file, { type, idsOnly: true });
     const bytes = new Uint8Array(readFileSync(file));
-    const eng = await loadGgufForInference(file, { maxTokens: 64 });
+    const eng = await loadGgufForInference(file, { maxTokens: 64, activations: 'f32' }); // the exact path (Q8 activations: engine/q8.test.ts)
     const imported = importParsedGguf(parseGguf(bytes)).model;
     const ref = compileForInference(imported, { maxTokens: 64 });
     const ids = randomIdRows(1, 10, 64, 3)[0]!;

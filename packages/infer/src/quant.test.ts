@@ -1,6 +1,8 @@
 // Quantized weights: the engine on ggml-format linears = the engine on the same weights
 // dequantized to f32 (quantizeRow → dequantizeRow, @llm/quant), within 1e-4 — so the block
 // kernels compute exactly the dequantized product; and both are close to, not equal to, f32.
+// Activations 'f32' throughout: the default ('auto') would quantize the inputs of the block
+// formats' linears to Q8 (engine/q8.test.ts checks that path).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@llm/tensor-gpu';
 import { dequantizeRow, quantizeRow } from '@llm/quant';
@@ -52,7 +54,8 @@ describe.each(cases)('%s weights', (fmt, cfg) => {
   it(`= the engine on dequantized f32 weights (${cfg.family}${cfg.nExperts ? ' MoE' : ''}), prefill + decode`, () => {
     const model = randomModel(cfg);
     const deq = roundTripped(model, fmt);
-    const q = compileForInference(model, { weights: fmt, maxTokens: 128 });
+    const q = compileForInference(model, { weights: fmt, maxTokens: 128, activations: 'f32' });
+    expect(q.activations).toBe('f32');
     const f = compileForInference(deq, { weights: 'f32', maxTokens: 128 });
     const exact = compileForInference(model, { maxTokens: 128 });
     expect(q.weightBytes).toBeLessThan(exact.weightBytes);

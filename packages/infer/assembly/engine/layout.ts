@@ -53,7 +53,14 @@ export const S_PICK = 40; // i32 [N, TOPK] chosen experts
 export const S_PW = 41; // f32 [N, TOPK] their renormalised weights
 export const M_P = 42; // positions (blockSize): stride of each thread's scores
 export const M_NTH = 43; // threads the scratch was sized for
-export const M_WORDS = 48;
+export const M_QACT = 44; // 1: linears with an integer-dot kernel (kernels/index.ts q8Kind) run on quantized activations
+export const S_XQ = 45; // Q8 [N, max(C, H·D)] (kernels/q8act.ts: per token cols/32 blocks { f32 d; f32 s; i8 q[32] })
+export const S_HQ = 46; // Q8 [N, I] the down projection's input
+export const S_XEQ = 47; // Q8 [N, C] rows routed to one expert
+export const S_XK = 48; // Q8_K [N, max(C, H·D)] (kernels/q8k.ts: per token cols/256 blocks { f32 d; i8 q[256]; i16 bsums[16] })
+export const S_HK = 49; // Q8_K [N, I]
+export const S_XEK = 50; // Q8_K [N, C]
+export const M_WORDS = 52;
 
 export const Y_LN1_W = 0;
 export const Y_LN1_B = 1;

@@ -5,7 +5,7 @@
 //   e.g. p = [0.5, 0.3, 0.2], k = 2 → experts 0 and 1, weights 0.625 and 0.375.
 
 import { expf } from './math';
-import { matmul } from '../kernels/index';
+import { matmul, q8kRowBytes, q8RowBytes } from '../kernels/index';
 import { mlp } from './mlp';
 import { P_WORDS } from './layout';
 import { barrier } from './sync';
@@ -13,18 +13,25 @@ import { barrier } from './sync';
 /**
  * x [n, C] → y [n, C]. router f32 [E, C]; experts: E mlp records. Scratch: probs [n, E],
  * pick i32 [n, k], pw f32 [n, k], xe/ye [n, C], idx i32 [n], gw f32 [n], h1/h2 [n, I].
+ * Quantized activations (qact): xq / xk = x as Q8 / Q8_K (0 when no expert's up/gate wants it;
+ * routed rows are gathered into xeq / xek with the f32 rows), hq / hk scratch [n, I] (mlp.ts).
  * Threads: thread 0 routes, gathers and scatters; every expert's MLP is split over all; y is
  * complete for every thread on return.
  */
-export function moe(router: usize, experts: usize, x: usize, y: usize, probs: usize, pick: usize, pw: usize, xe: usize, ye: usize, idx: usize, gw: usize, h1: usize, h2: usize, C: i32, I: i32, E: i32, k: i32, n: i32, act: i32, tid: i32, nth: i32, bar: usize): void {
+export function moe(router: usize, experts: usize, x: usize, xq: usize, xk: usize, xeq: usize, xek: usize, hq: usize, hk: usize, qact: bool, y: usize, probs: usize, pick: usize, pw: usize, xe: usize, ye: usize, idx: usize, gw: usize, h1: usize, h2: usize, C: i32, I: i32, E: i32, k: i32, n: i32, act: i32, tid: i32, nth: i32, bar: usize): void {
   const rowBytes = <usize>C << 2;
   const mAt = bar + 12; // routed rows of the current expert, shared
   if (tid == 0) route(router, x, y, probs, pick, pw, C, E, k, n);
   for (let e = 0; e < E; e++) {
-    if (tid == 0) atomic.store<i32>(mAt, gather(e, x, pick, pw, xe, idx, gw, rowBytes, k, n));
+    if (tid == 0) {
+      const m = gather(e, x, pick, pw, xe, idx, gw, rowBytes, k, n);
+      if (xq) gatherRows(xq, xeq, idx, <usize>q8RowBytes(C), m);
+      if (xk) gatherRows(xk, xek, idx, <usize>q8kRowBytes(C), m);
+      atomic.store<i32>(mAt, m);
+    }
     barrier(bar, nth);
     const m = atomic.load<i32>(mAt);
-    if (m > 0) mlp(experts + <usize>e * (<usize>P_WORDS << 2), xe, ye, h1, h2, C, I, m, act, tid, nth, bar);
+    if (m > 0) mlp(experts + <usize>e * (<usize>P_WORDS << 2), xe, xq ? xeq : 0, xk ? xek : 0, ye, h1, h2, hq, hk, qact, C, I, m, act, tid, nth, bar);
     barrier(bar, nth);
     if (tid == 0 && m > 0) scatter(y, ye, idx, gw, rowBytes, C, m);
   }
@@ -71,6 +78,11 @@ function route(router: usize, x: usize, y: usize, probs: usize, pick: usize, pw:
     }
   }
   memory.fill(y, 0, <usize>n * rowBytes);
+}
+
+/** Rows idx[0..m) of src (rows of `bytes`) → dst rows 0..m: the routed rows' quantized copies. */
+function gatherRows(src: usize, dst: usize, idx: usize, bytes: usize, m: i32): void {
+  for (let i = 0; i < m; i++) memory.copy(dst + <usize>i * bytes, src + <usize>load<i32>(idx + (<usize>i << 2)) * bytes, bytes);
 }
 
 /** Rows routed to expert e → xe, their token ids → idx, gate weights → gw; returns how many. */

@@ -9,17 +9,27 @@
 // tokens, so each dequantized weight is used four times from registers. Ragged edges repeat the
 // last valid row / token pointer and store only valid lanes, so nothing outside y[0..n) × [r0, r1)
 // is written.
+//
+// `matmul_q8` is the same tiling over the integer-dot kernels (`rows4q_<fmt>` / `toks4q_<fmt>`),
+// with x quantized as the format wants it (ggml's vec_dot_type, `q8Kind`): Q8 blocks of 32
+// (q8act.ts) for q8_0 / q4_0 / q4_1 / q5_0 (q8dot.ts), Q8_K super-blocks of 256 (q8k.ts) for
+// q4_K / q6_K (kdot.ts); only the x stride and the kernels differ.
 import { rows4_f32, toks4_f32 } from './f32';
 import { rows4_f16, toks4_f16 } from './f16';
-import { rows4_q4_0, toks4_q4_0 } from './q4_0';
-import { rows4_q4_1, toks4_q4_1 } from './q4_1';
-import { rows4_q5_0, toks4_q5_0 } from './q5_0';
-import { rows4_q8_0, toks4_q8_0 } from './q8_0';
-import { rows4_q4_k, toks4_q4_k } from './q4_k';
-import { rows4_q6_k, toks4_q6_k } from './q6_k';
+import { rows4_q4_0, rows4q_q4_0, toks4_q4_0, toks4q_q4_0 } from './q4_0';
+import { rows4_q4_1, rows4q_q4_1, toks4_q4_1, toks4q_q4_1 } from './q4_1';
+import { rows4_q5_0, rows4q_q5_0, toks4_q5_0, toks4q_q5_0 } from './q5_0';
+import { rows4_q8_0, rows4q_q8_0, toks4_q8_0, toks4q_q8_0 } from './q8_0';
+import { rows4_q4_k, rows4q_q4_k, toks4_q4_k, toks4q_q4_k } from './q4_k';
+import { rows4_q6_k, rows4q_q6_k, toks4_q6_k, toks4q_q6_k } from './q6_k';
 import { rows4_q8_f32, toks4_q8_f32 } from './q8_f32';
 import { rows4_q4_z, toks4_q4_z } from './q4_z';
 import { rows4_nf4, toks4_nf4 } from './nf4';
+import { q8RowBytes } from './q8act';
+import { q8kRowBytes } from './q8k';
+
+export { quantize_q8, q8RowBytes } from './q8act';
+export { quantize_q8k, q8kRowBytes } from './q8k';
 
 export const FMT_F32: i32 = 0;
 export const FMT_F16: i32 = 1;
@@ -84,6 +94,29 @@ export function weightRowBytes(fmt: i32, cols: i32): i32 {
   store<f32>(p, add ? load<f32>(p) + v : v);
 }
 
+/** Activation kinds: f32, Q8 blocks of 32 (q8act.ts), Q8_K super-blocks of 256 (q8k.ts). */
+export const ACT_F32: i32 = 0;
+export const ACT_Q8: i32 = 1;
+export const ACT_Q8K: i32 = 2;
+
+/**
+ * The quantized activations `fmt`'s integer-dot kernel multiplies (ggml's vec_dot_type): ACT_Q8
+ * for q8_0 / q4_0 / q4_1 / q5_0, ACT_Q8K for q4_K / q6_K, ACT_F32 (no such kernel) for f32 / f16.
+ * Example: q8Kind(2) == 1 (q4_0), q8Kind(12) == 2 (q4_K), q8Kind(1) == 0.
+ */
+export function q8Kind(fmt: i32): i32 {
+  if (fmt == FMT_Q8_0 || fmt == FMT_Q4_0 || fmt == FMT_Q4_1 || fmt == FMT_Q5_0) return ACT_Q8;
+  if (fmt == FMT_Q4_K || fmt == FMT_Q6_K) return ACT_Q8K;
+  return ACT_F32;
+}
+
+/** Bytes per token of x with `cols` columns in activation kind `act`. */
+@inline function actRowBytes(act: i32, cols: i32): usize {
+  if (act == ACT_Q8) return <usize>q8RowBytes(cols);
+  if (act == ACT_Q8K) return <usize>q8kRowBytes(cols);
+  return <usize>cols << 2;
+}
+
 @inline function rows4(fmt: i32, p0: usize, p1: usize, p2: usize, p3: usize, x: usize, cols: i32): v128 {
   if (fmt == FMT_Q4_K) return rows4_q4_k(p0, p1, p2, p3, x, cols);
   if (fmt == FMT_Q6_K) return rows4_q6_k(p0, p1, p2, p3, x, cols);
@@ -96,6 +129,24 @@ export function weightRowBytes(fmt: i32, cols: i32): i32 {
   if (fmt == FMT_NF4) return rows4_nf4(p0, p1, p2, p3, x, cols);
   if (fmt == FMT_F16) return rows4_f16(p0, p1, p2, p3, x, cols);
   return rows4_f32(p0, p1, p2, p3, x, cols);
+}
+
+@inline function rows4q(fmt: i32, p0: usize, p1: usize, p2: usize, p3: usize, x: usize, cols: i32): v128 {
+  if (fmt == FMT_Q4_K) return rows4q_q4_k(p0, p1, p2, p3, x, cols);
+  if (fmt == FMT_Q6_K) return rows4q_q6_k(p0, p1, p2, p3, x, cols);
+  if (fmt == FMT_Q8_0) return rows4q_q8_0(p0, p1, p2, p3, x, cols);
+  if (fmt == FMT_Q4_0) return rows4q_q4_0(p0, p1, p2, p3, x, cols);
+  if (fmt == FMT_Q4_1) return rows4q_q4_1(p0, p1, p2, p3, x, cols);
+  return rows4q_q5_0(p0, p1, p2, p3, x, cols);
+}
+
+@inline function toks4q(fmt: i32, p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
+  if (fmt == FMT_Q4_K) return toks4q_q4_k(p, x0, x1, x2, x3, cols);
+  if (fmt == FMT_Q6_K) return toks4q_q6_k(p, x0, x1, x2, x3, cols);
+  if (fmt == FMT_Q8_0) return toks4q_q8_0(p, x0, x1, x2, x3, cols);
+  if (fmt == FMT_Q4_0) return toks4q_q4_0(p, x0, x1, x2, x3, cols);
+  if (fmt == FMT_Q4_1) return toks4q_q4_1(p, x0, x1, x2, x3, cols);
+  return toks4q_q5_0(p, x0, x1, x2, x3, cols);
 }
 
 @inline function toks4(fmt: i32, p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
@@ -119,11 +170,29 @@ export function weightRowBytes(fmt: i32, cols: i32): i32 {
  * Example: fmt 0, W [[1, 2, 3], [4, 5, 6]], x [[1, 0, -1]] → y [[-2, -2]].
  */
 export function matmul(fmt: i32, w: usize, x: usize, y: usize, rows: i32, cols: i32, n: i32, r0: i32, r1: i32): void {
+  tiled(ACT_F32, fmt, w, x, y, rows, cols, n, r0, r1);
+}
+
+/**
+ * matmul with x as the quantized activations `fmt` wants (q8Kind): for q8_0 / q4_0 / q4_1 / q5_0
+ * Q8 (quantize_q8's layout, q8RowBytes(cols) bytes per token), for q4_K / q6_K Q8_K (quantize_q8k,
+ * q8kRowBytes(cols)): ggml's integer dots. Traps on f32 / f16. Example: fmt 8, one block d = 1 levels [2, -3, 0…] against x
+ * quantized from [4, 2, 0…] (d = 4/127, levels [127, 64, 0…]) → (254 − 192) · fp16(4/127) ≈ 1.953.
+ */
+export function matmul_q8(fmt: i32, w: usize, xq: usize, y: usize, rows: i32, cols: i32, n: i32, r0: i32, r1: i32): void {
+  const act = q8Kind(fmt);
+  if (act == ACT_F32) unreachable();
+  tiled(act, fmt, w, xq, y, rows, cols, n, r0, r1);
+}
+
+/** The tiling of matmul (act = ACT_F32) and matmul_q8 (ACT_Q8 / ACT_Q8K x); see the header. */
+@inline function tiled(act: i32, fmt: i32, w: usize, x: usize, y: usize, rows: i32, cols: i32, n: i32, r0: i32, r1: i32): void {
   const rowBytes = weightRowBytes(fmt, cols);
   if (rowBytes < 0) unreachable();
   if (r0 >= r1 || n <= 0) return;
   const rb = <usize>rowBytes;
-  const xs = <usize>cols << 2; // bytes per token of x
+  const q8 = act != ACT_F32;
+  const xs = actRowBytes(act, cols); // bytes per token of x
   const ys = <usize>rows << 2; // bytes per token of y
   if (n <= DECODE_MAX_N) {
     for (let t = 0; t < n; t++) {
@@ -132,7 +201,8 @@ export function matmul(fmt: i32, w: usize, x: usize, y: usize, rows: i32, cols: 
       for (let r = r0; r < r1; r += 4) {
         const m = min(4, r1 - r);
         const p0 = w + <usize>r * rb;
-        const v = rows4(fmt, p0, nth(p0, rb, 1, m), nth(p0, rb, 2, m), nth(p0, rb, 3, m), xt, cols);
+        const p1 = nth(p0, rb, 1, m), p2 = nth(p0, rb, 2, m), p3 = nth(p0, rb, 3, m);
+        const v = q8 ? rows4q(fmt, p0, p1, p2, p3, xt, cols) : rows4(fmt, p0, p1, p2, p3, xt, cols);
         const yp = yt + (<usize>r << 2);
         if (m == 4) v128.store(yp, v);
         else putLanes(yp, 4, v, m, false);
@@ -147,7 +217,7 @@ export function matmul(fmt: i32, w: usize, x: usize, y: usize, rows: i32, cols: 
   for (let k0 = 0; k0 < cols; k0 += kcMax) {
     const kc = min(kcMax, cols - k0);
     const wk = w + <usize>weightRowBytes(fmt, k0);
-    const xk = x + (<usize>k0 << 2);
+    const xk = x + actRowBytes(act, k0); // k0 is a multiple of 256: whole blocks of every kind
     const block = max(4, ROW_BLOCK_BYTES / max(weightRowBytes(fmt, kc), 1));
     const first = k0 == 0;
     for (let tb = 0; tb < n; tb += TOKEN_BLOCK) {
@@ -160,7 +230,8 @@ export function matmul(fmt: i32, w: usize, x: usize, y: usize, rows: i32, cols: 
           const x1 = nth(x0, xs, 1, m), x2 = nth(x0, xs, 2, m), x3 = nth(x0, xs, 3, m);
           const y0 = y + <usize>t * ys;
           for (let r = rb0; r < re; r++) {
-            const v = toks4(fmt, wk + <usize>r * rb, x0, x1, x2, x3, kc);
+            const p = wk + <usize>r * rb;
+            const v = q8 ? toks4q(fmt, p, x0, x1, x2, x3, kc) : toks4(fmt, p, x0, x1, x2, x3, kc);
             const yp = y0 + (<usize>r << 2);
             if (first) putLanes(yp, ys, v, m, false);
             else putLanes(yp, ys, v, m, true);

@@ -10,6 +10,7 @@
 // Example: d = 1, m = −1, all nibbles 1, x = ones → 32 · (1 − 1) = 0.
 import { halfAt, TOP } from './simd';
 import { rows4B32, toks4B32 } from './block32';
+import { rows4Q8, toks4Q8 } from './q8dot';
 
 @final @unmanaged class Q4_1 {
   @inline bytes(): usize { return 20; }
@@ -27,4 +28,13 @@ export function rows4_q4_1(p0: usize, p1: usize, p2: usize, p3: usize, x: usize,
 
 export function toks4_q4_1(p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
   return toks4B32<Q4_1>(p, x0, x1, x2, x3, cols);
+}
+
+/** The same products against Q8 activations (q8act.ts): integer dots, one scale per block. */
+export function rows4q_q4_1(p0: usize, p1: usize, p2: usize, p3: usize, xq: usize, cols: i32): v128 {
+  return rows4Q8<Q4_1>(p0, p1, p2, p3, xq, cols);
+}
+
+export function toks4q_q4_1(p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
+  return toks4Q8<Q4_1>(p, x0, x1, x2, x3, cols);
 }

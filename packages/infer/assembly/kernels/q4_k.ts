@@ -12,6 +12,7 @@
 // Example: scales bytes 01 01 01 01 00 … (sc[0..3] = 1, m = 0), d = 1, all nibbles 2 → w = 2
 // on sub-blocks 0..3, 0 on 4..7.
 import { accqm, dotq, halfAt, sum4, TOP, xsum } from './simd';
+import { rows4QK, toks4QK } from './kdot';
 
 const BYTES: usize = 144;
 
@@ -112,4 +113,56 @@ export function toks4_q4_k(p: usize, x0: usize, x1: usize, x2: usize, x3: usize,
     }
   }
   return sum4(a0, a1, a2, a3);
+}
+
+// The 12 scale bytes as ggml's vec_dot unpacks them (u32 words w0..w2 of scales[0..12)):
+//   scales 0..3 = bytes of w0 & 0x3f3f3f3f, scales 4..7 = (w2 & 0x0f0f0f0f) | ((w0 >> 6) & 0x03030303) << 4
+//   mins   0..3 = bytes of w1 & 0x3f3f3f3f, mins   4..7 = (w2 >> 4 & 0x0f0f0f0f) | ((w1 >> 6) & 0x03030303) << 4
+// (get_scale_min_k4, four sub-blocks per word).
+
+/** The four 6-bit scales (hi = false: sub-blocks 0..3, true: 4..7) of the super-block at b, as a u32 of bytes. */
+@inline function scaleWord(b: usize, hi: bool): u32 {
+  const w0 = load<u32>(b, 4), w2 = load<u32>(b, 12);
+  return hi ? (w2 & 0x0f0f0f0f) | (((w0 >> 6) & 0x03030303) << 4) : w0 & 0x3f3f3f3f;
+}
+
+/** The mins, likewise, as i32x4 (hi = false: sub-blocks 0..3, true: 4..7). */
+@inline function minLanes(b: usize, hi: bool): v128 {
+  const w1 = load<u32>(b, 8), w2 = load<u32>(b, 12);
+  const m = hi ? ((w2 >> 4) & 0x0f0f0f0f) | (((w1 >> 6) & 0x03030303) << 4) : w1 & 0x3f3f3f3f;
+  return i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(i32x4.splat(m)));
+}
+
+/**
+ * Q4_K as a K format of kdot.ts (integer dots against Q8_K): group g = 4c + r of 16 elements is
+ * the low (r = 0, 1) or high (r = 2, 3) nibbles of qs[32c + 16(r & 1) …], sub-block g / 2.
+ */
+@final @unmanaged class Q4K {
+  @inline bytes(): usize { return BYTES; }
+  @inline gi(c: i32, r: i32): i32 { return (c << 2) + r; }
+  @inline levels(b: usize, c: i32, r: i32): v128 {
+    const q = v128.load(b + 16 + (<usize>c << 5) + (<usize>(r & 1) << 4));
+    return r < 2 ? v128.and(q, i8x16.splat(0x0f)) : i8x16.shr_u(q, 4);
+  }
+  @inline sc(b: usize, g: i32): i32 {
+    const j = g >> 1;
+    return <i32>((scaleWord(b, j >= 4) >> (<u32>(j & 3) << 3)) & 0xff);
+  }
+  @inline hasMin(): bool { return true; }
+  /** Σ_j m[j] · (bsums[2j] + bsums[2j+1]) as i32x4 lane partials. */
+  @inline minDot(b: usize, xb: usize): v128 {
+    const p0 = i32x4.extadd_pairwise_i16x8_s(v128.load(xb, 260)), p1 = i32x4.extadd_pairwise_i16x8_s(v128.load(xb, 276));
+    return i32x4.add(i32x4.mul(minLanes(b, false), p0), i32x4.mul(minLanes(b, true), p1));
+  }
+  @inline d(b: usize): f32 { return halfAt(b); }
+  @inline dmin(b: usize): f32 { return halfAt(b + 2); }
+}
+
+/** The same products against Q8_K activations (q8k.ts): integer dots, scales per super-block. */
+export function rows4q_q4_k(p0: usize, p1: usize, p2: usize, p3: usize, xq: usize, cols: i32): v128 {
+  return rows4QK<Q4K>(p0, p1, p2, p3, xq, cols);
+}
+
+export function toks4q_q4_k(p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
+  return toks4QK<Q4K>(p, x0, x1, x2, x3, cols);
 }

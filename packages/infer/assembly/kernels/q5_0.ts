@@ -10,6 +10,7 @@
 // Example: d = 1, qh = 0xfffffffe, qs = 0, x = ones → (0 − 16) + 31 · (16 − 16) = −16.
 import { halfAt, TOP } from './simd';
 import { rows4B32, toks4B32 } from './block32';
+import { rows4Q8, toks4Q8 } from './q8dot';
 
 /** 16 bytes of 0 or 16: bit (k·8 + i) of `qh` at lane i (k = byte 0/1 for lanes 0..7/8..15). */
 @inline function highBits(qhv: v128, lo: bool): v128 {
@@ -42,4 +43,13 @@ export function rows4_q5_0(p0: usize, p1: usize, p2: usize, p3: usize, x: usize,
 
 export function toks4_q5_0(p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
   return toks4B32<Q5_0>(p, x0, x1, x2, x3, cols);
+}
+
+/** The same products against Q8 activations (q8act.ts): integer dots, one scale per block. */
+export function rows4q_q5_0(p0: usize, p1: usize, p2: usize, p3: usize, xq: usize, cols: i32): v128 {
+  return rows4Q8<Q5_0>(p0, p1, p2, p3, xq, cols);
+}
+
+export function toks4q_q5_0(p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
+  return toks4Q8<Q5_0>(p, x0, x1, x2, x3, cols);
 }

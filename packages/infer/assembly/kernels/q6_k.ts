@@ -14,6 +14,7 @@
 // converted (simd.ts top0..3); rows4 scales each 16-element Σ q·x once, toks4 reuses dequantized weights.
 // Example: ql bytes 0x11, qh bytes 0xaa, scales 1, d = 1 → every level 33, every w = 1.
 import { accq, dotq, halfAt, sum4, TOP } from './simd';
+import { rows4QK, toks4QK } from './kdot';
 
 const BYTES: usize = 210;
 
@@ -112,4 +113,36 @@ export function toks4_q6_k(p: usize, x0: usize, x1: usize, x2: usize, x3: usize,
     }
   }
   return sum4(a0, a1, a2, a3);
+}
+
+/**
+ * Q6_K as a K format of kdot.ts (integer dots against Q8_K): chunk c = (half h = c / 2, g' = c & 1),
+ * its r-th group = elements 128h + 32r + 16g' … (level_r), group index g = 8h + 2r + g' = its
+ * scale's index.
+ */
+@final @unmanaged class Q6K {
+  @inline bytes(): usize { return BYTES; }
+  @inline gi(c: i32, r: i32): i32 { return ((c >> 1) << 3) + (r << 1) + (c & 1); }
+  @inline levels(b: usize, c: i32, r: i32): v128 {
+    const h = <usize>(c >> 1), g = <usize>(c & 1);
+    const l = b + (h << 6) + (g << 4), hb = b + 128 + (h << 5) + (g << 4);
+    if (r == 0) return level0(l, hb);
+    if (r == 1) return level1(l, hb);
+    if (r == 2) return level2(l, hb);
+    return level3(l, hb);
+  }
+  @inline sc(b: usize, g: i32): i32 { return <i32>load<i8>(b + 192 + <usize>g); }
+  @inline hasMin(): bool { return false; }
+  @inline minDot(b: usize, xb: usize): v128 { return i32x4.splat(0); }
+  @inline d(b: usize): f32 { return halfAt(b + 208); }
+  @inline dmin(b: usize): f32 { return 0; }
+}
+
+/** The same products against Q8_K activations (q8k.ts): integer dots, scales per super-block. */
+export function rows4q_q6_k(p0: usize, p1: usize, p2: usize, p3: usize, xq: usize, cols: i32): v128 {
+  return rows4QK<Q6K>(p0, p1, p2, p3, xq, cols);
+}
+
+export function toks4q_q6_k(p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
+  return toks4QK<Q6K>(p, x0, x1, x2, x3, cols);
 }

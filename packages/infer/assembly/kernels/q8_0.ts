@@ -8,6 +8,7 @@
 // kernels are block32.ts's. Example: one block d = 1 (00 3c), qs = [2, 0, …], x = [3, …] → 6.
 import { halfAt, TOP } from './simd';
 import { rows4B32, toks4B32 } from './block32';
+import { rows4Q8, toks4Q8 } from './q8dot';
 
 @final @unmanaged class Q8_0 {
   @inline bytes(): usize { return 34; }
@@ -25,4 +26,13 @@ export function rows4_q8_0(p0: usize, p1: usize, p2: usize, p3: usize, x: usize,
 
 export function toks4_q8_0(p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
   return toks4B32<Q8_0>(p, x0, x1, x2, x3, cols);
+}
+
+/** The same products against Q8 activations (q8act.ts): integer dots, one scale per block. */
+export function rows4q_q8_0(p0: usize, p1: usize, p2: usize, p3: usize, xq: usize, cols: i32): v128 {
+  return rows4Q8<Q8_0>(p0, p1, p2, p3, xq, cols);
+}
+
+export function toks4q_q8_0(p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
+  return toks4Q8<Q8_0>(p, x0, x1, x2, x3, cols);
 }

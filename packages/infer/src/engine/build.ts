@@ -28,7 +28,18 @@ export interface EngineOptions {
    * AUTO_THREADS_MIN_BYTES (1 MiB), every core (at most 4) above.
    */
   threads?: number | 'auto';
+  /**
+   * What the linears multiply. 'auto' (default) and 'q8': as llama.cpp, a linear whose weights have
+   * an integer-dot kernel quantizes its input as ggml does — Q8 (per 32 values an fp16 scale and
+   * int8 levels) for q8_0 / q4_0 / q4_1 / q5_0, Q8_K (per 256 values an f32 scale, int8 levels and
+   * sums of 16) for q4_K / q6_K — and runs integer dots; f32 and f16 linears keep f32 activations.
+   * 'f32': every linear on f32 activations (weights dequantized in registers — the exact path).
+   * `engine.activations` says which one runs.
+   */
+  activations?: 'auto' | 'f32' | 'q8';
 }
+
+const ACTIVATIONS = ['auto', 'f32', 'q8'];
 
 const positiveInt = (name: string, v: unknown, max: number): number => {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > max) throw new InferError('INVALID_ARGUMENT', `${name} must be an integer in [1, ${max}], got ${String(v)}.`);
@@ -72,10 +83,12 @@ export function buildEngine(src: ModelSource, opts: EngineOptions & { weightsLab
   const maxTokens = positiveInt('maxTokens', opts.maxTokens ?? 4 * cfg.blockSize, 2 ** 26);
   const maxN = positiveInt('maxBatchTokens', opts.maxBatchTokens ?? 64, 65536);
   const threads = opts.threads === undefined || opts.threads === 'auto' ? autoThreads(linearBytes(src)) : positiveInt('threads', opts.threads, 64);
+  const act = opts.activations ?? 'auto';
+  if (!ACTIVATIONS.includes(act)) throw new InferError('INVALID_ARGUMENT', `activations must be one of ${ACTIVATIONS.join(', ')}, got ${String(act)}.`);
   const blocks = Math.ceil(maxTokens / blockTokens);
   const arena = new Arena(createMemory(2));
   const wasm = instantiate(arena.memory);
-  const packed = packModel(arena, src, { maxN, blockTokens, blocks, threads });
+  const packed = packModel(arena, src, { maxN, blockTokens, blocks, threads, activations: act === 'f32' ? 'f32' : 'q8' });
   const pool = threads > 1 ? new WorkerPool(engineModule(), arena.memory, threads) : null;
   return new InferenceModel({ config: cfg, generationConfig: opts.generationConfig ?? {}, weights: opts.weightsLabel, fallbacks: opts.fallbacks ?? [], arena, wasm, packed, pool });
 }

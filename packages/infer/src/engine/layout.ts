@@ -12,7 +12,8 @@ export const M = {
   POOLK: 21, POOLV: 22, LAYERS: 23, MAXN: 24,
   X: 25, XN: 26, Q: 27, K_: 28, V_: 29, ATT: 30, PROJ: 31, H1: 32, H2: 33, SCORES: 34,
   ROUTER: 35, XE: 36, YE: 37, IDX: 38, GW: 39, PICK: 40, PW: 41, P: 42, NTH: 43,
-  WORDS: 48,
+  QACT: 44, XQ: 45, HQ: 46, XEQ: 47, XK: 48, HK: 49, XEK: 50,
+  WORDS: 52,
 } as const;
 
 export const Y = {

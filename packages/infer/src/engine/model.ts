@@ -51,6 +51,13 @@ export class InferenceModel implements SequenceHost {
   generationConfig: ModelGenerationConfig;
   /** The weight format linears were packed in ('f32', 'q8_0', …, or 'gguf'). */
   readonly weights: string;
+  /**
+   * What the linears multiply: 'q8' (linears of the block formats on their inputs quantized to Q8 /
+   * Q8_K, f32 / f16 linears on f32) or 'f32' (all on f32: asked for, or every linear is f32 / f16).
+   */
+  get activations(): 'f32' | 'q8' {
+    return this.packed.activations;
+  }
   /** Linears packed in another format than `weights` asked (widths not a whole number of blocks), as "name: from → to (why)". */
   readonly fallbacks: readonly string[];
   readonly pool: BlockPool;

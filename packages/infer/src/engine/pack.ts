@@ -22,6 +22,8 @@ export interface PackOptions {
   blocks: number;
   /** Threads the scratch is sized for (each has its own attention scores). */
   threads: number;
+  /** 'q8': linears whose weights have an integer-dot kernel run on quantized activations (Q8 / Q8_K; their scratch is allocated). */
+  activations: 'f32' | 'q8';
 }
 
 export interface PackedModel {
@@ -38,6 +40,27 @@ export interface PackedModel {
   poolV: number;
   /** Bytes of packed weights (what the weight format changes). */
   weightBytes: number;
+  /** The activations the linears run on: 'q8' when asked and at least one linear has an integer-dot kernel, else 'f32'. */
+  activations: 'f32' | 'q8';
+}
+
+/**
+ * The quantized activations each ggml type's integer-dot kernel multiplies (assembly/kernels/index.ts
+ * q8Kind): 'q8' (blocks of 32) for q4_0, q4_1, q5_0, q8_0; 'q8k' (super-blocks of 256) for q4_K, q6_K.
+ */
+export const Q8_KIND: ReadonlyMap<number, 'q8' | 'q8k'> = new Map([[2, 'q8'], [3, 'q8'], [6, 'q8'], [8, 'q8'], [12, 'q8k'], [14, 'q8k']]);
+
+/** Bytes of one token's Q8 activations of width `cols` (blocks { f32 d; f32 s; i8 q[32] }, assembly/kernels/q8act.ts). */
+export const q8RowBytes = (cols: number): number => Math.ceil(cols / 32) * 40;
+/** Bytes of one token's Q8_K activations (blocks { f32 d; i8 q[256]; i16 bsums[16] }, assembly/kernels/q8k.ts). */
+export const q8kRowBytes = (cols: number): number => Math.ceil(cols / 256) * 292;
+
+/** The quantized activation kinds the linears of `src` (the head included) want. */
+function q8Kinds(src: ModelSource): Set<'q8' | 'q8k'> {
+  const lins = [src.head, ...src.layers.flatMap((l) => [l.q, l.k, l.v, l.o, ...(l.mlp ? [l.mlp] : l.experts).flatMap((m) => [m.gate, m.up, m.down])])];
+  const kinds = new Set<'q8' | 'q8k'>();
+  for (const l of lins) if (l && Q8_KIND.has(l.fmt)) kinds.add(Q8_KIND.get(l.fmt)!);
+  return kinds;
 }
 
 /** RoPE tables [P, D/2] of the tfjs model (@llm/tensor-gpu's ropeTables), as host arrays. */
@@ -139,6 +162,9 @@ export function packModel(arena: Arena, src: ModelSource, opts: PackOptions): Pa
   set(M.MAXN, maxN);
   set(M.P, P);
   set(M.NTH, opts.threads);
+  const kinds = opts.activations === 'q8' ? q8Kinds(src) : new Set<'q8' | 'q8k'>();
+  const activations = kinds.size > 0 ? 'q8' : 'f32';
+  set(M.QACT, activations === 'q8' ? 1 : 0);
   const buf = (k: number, floats: number): void => set(k, arena.alloc(Math.max(1, floats) * 4, 64));
   buf(M.X, maxN * C); buf(M.XN, maxN * C); buf(M.Q, maxN * H * D); buf(M.K_, maxN * K * D); buf(M.V_, maxN * K * D);
   buf(M.ATT, maxN * H * D); buf(M.PROJ, maxN * C); buf(M.H1, maxN * I); buf(M.H2, maxN * I); buf(M.SCORES, P * opts.threads);
@@ -147,6 +173,14 @@ export function packModel(arena: Arena, src: ModelSource, opts: PackOptions): Pa
     const k = cfg.nExpertsPerTok;
     buf(M.ROUTER, maxN * E); buf(M.YE, maxN * C); buf(M.IDX, maxN * k); buf(M.GW, maxN * k); buf(M.PICK, maxN * k); buf(M.PW, maxN * k);
   }
+  const qbufs = (bytes: (cols: number) => number, x: number, h: number, xe: number): void => {
+    const qbuf = (k: number, cols: number): void => set(k, arena.alloc(maxN * bytes(cols), 64));
+    qbuf(x, Math.max(C, H * D));
+    qbuf(h, I);
+    if (E > 0) qbuf(xe, C);
+  };
+  if (kinds.has('q8')) qbufs(q8RowBytes, M.XQ, M.HQ, M.XEQ);
+  if (kinds.has('q8k')) qbufs(q8kRowBytes, M.XK, M.HK, M.XEK);
   const tableWords = Math.ceil(P / BT);
   const record = arena.alloc(8 * 4);
   const batch = {
@@ -159,5 +193,5 @@ export function packModel(arena: Arena, src: ModelSource, opts: PackOptions): Pa
     tableSlab: arena.alloc(maxN * tableWords * 4),
     tableWords,
   };
-  return { model, batch, maxN, blockTokens: BT, blocks, blockBytes, poolK, poolV, weightBytes };
+  return { model, batch, maxN, blockTokens: BT, blocks, blockBytes, poolK, poolV, weightBytes, activations };
 }
