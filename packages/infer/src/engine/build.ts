@@ -15,7 +15,11 @@ import { packModel } from './pack.js';
 import type { ModelSource } from './source.js';
 
 export interface EngineOptions {
-  /** KV pool capacity in positions over all sequences (default 4 · blockSize, rounded up to whole blocks). */
+  /**
+   * KV pool capacity in positions over all sequences, rounded up to whole blocks. Default: room for
+   * four full-length sequences, 4 · ⌈blockSize / blockTokens⌉ blocks (each sequence's partial last
+   * block counted whole: blockSize 7, blockTokens 16 → 4 blocks, not ⌈28/16⌉ = 2).
+   */
   maxTokens?: number;
   /** Positions per KV block (default 16). */
   blockTokens?: number;
@@ -80,12 +84,12 @@ export function buildEngine(src: ModelSource, opts: EngineOptions & { weightsLab
   if (cfg.family !== 'gpt2' && cfg.family !== 'llama') throw new InferError('UNSUPPORTED_MODEL', `model family "${String(cfg.family)}" is not supported; the engine runs gpt2 and llama (MoE included).`);
   if (cfg.family === 'llama' && cfg.headDim % 2 !== 0) throw new InferError('UNSUPPORTED_MODEL', `llama needs an even headDim for RoPE, got ${cfg.headDim}.`);
   const blockTokens = positiveInt('blockTokens', opts.blockTokens ?? 16, 4096);
-  const maxTokens = positiveInt('maxTokens', opts.maxTokens ?? 4 * cfg.blockSize, 2 ** 26);
+  const maxTokens = opts.maxTokens === undefined ? undefined : positiveInt('maxTokens', opts.maxTokens, 2 ** 26);
   const maxN = positiveInt('maxBatchTokens', opts.maxBatchTokens ?? 64, 65536);
   const threads = opts.threads === undefined || opts.threads === 'auto' ? autoThreads(linearBytes(src)) : positiveInt('threads', opts.threads, 64);
   const act = opts.activations ?? 'auto';
   if (!ACTIVATIONS.includes(act)) throw new InferError('INVALID_ARGUMENT', `activations must be one of ${ACTIVATIONS.join(', ')}, got ${String(act)}.`);
-  const blocks = Math.ceil(maxTokens / blockTokens);
+  const blocks = maxTokens === undefined ? 4 * Math.ceil(cfg.blockSize / blockTokens) : Math.ceil(maxTokens / blockTokens);
   const arena = new Arena(createMemory(2));
   const wasm = instantiate(arena.memory);
   const packed = packModel(arena, src, { maxN, blockTokens, blocks, threads, activations: act === 'f32' ? 'f32' : 'q8' });

@@ -119,6 +119,21 @@ describe('paged KV cache', () => {
     expect(eng.memoryBytes).toBe(bytes);
     expect(tf.memory().numTensors).toBe(tensors);
   });
+
+  it('the default pool holds four full-length sequences even when blockSize is below one block', () => {
+    const ref = randomModel({ ...CONFIGS.llama, blockSize: 7 });
+    const small = compileForInference(ref); // blockTokens 16: 4 blocks (⌈4·7/16⌉ would be 2)
+    try {
+      expect(small.cacheStats().blocksTotal).toBe(4);
+      const seqs = Array.from({ length: 4 }, () => small.newSequence());
+      small.step(seqs.map((seq, i) => ({ seq, tokens: Array.from({ length: 7 }, (_, j) => (i + j) % 60) })));
+      expect(small.cacheStats().blocksInUse).toBe(4);
+      for (const seq of seqs) seq.free();
+    } finally {
+      small.dispose();
+      ref.dispose();
+    }
+  });
 });
 
 describe('bad input → InferError with an actionable message', () => {
