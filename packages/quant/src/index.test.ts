@@ -28,7 +28,7 @@ describe('@llm/quant public surface', () => {
   it('exports the weight-only quantizers, quantized linears and quantized checkpoints', () => {
     expect(Object.keys(api)).toEqual(
       expect.arrayContaining([
-        'quantizeInt8', 'makeInt8', 'quantizeInt4', 'makeInt4', 'packInt4', 'unpackInt4', 'dequantizeInt4', 'quantizeNf4', 'makeNf4', 'doubleQuantize', 'dequantizeNested', 'dynamicMap', 'quantizeBlockwise', 'dequantizeBlockwise', 'NF4_CODE', 'roundHalfEven',
+        'INV_127', 'quantizeInt8', 'makeInt8', 'quantizeInt4', 'makeInt4', 'packInt4', 'unpackInt4', 'dequantizeInt4', 'quantizeNf4', 'makeNf4', 'doubleQuantize', 'dequantizeNested', 'dynamicMap', 'quantizeBlockwise', 'dequantizeBlockwise', 'NF4_CODE', 'roundHalfEven',
         'QuantizedLinear', 'Int8Linear', 'Int4Linear', 'Nf4Linear', 'quantizedLinear',
         'quantizeModel', 'quantizeWeight', 'quantizationReport', 'linearWeight', 'activationAbsMax', 'skipPredicate', 'QUANT_SCHEMES',
         'saveQuantizedModel', 'loadQuantizedModel', 'quantizationConfig', 'QUANT_FORMAT', 'QUANT_FORMAT_VERSION',

@@ -9,7 +9,7 @@ export type { GgufValue, GgufScalar, GgufArray, GgufLimits, GgufTensorInfo, Gguf
 export type { GgufExportType, ExportGgufOptions, ModelAndTokenizer, ImportedGguf } from './gguf/index.js';
 // Weight-only quantizers (src/quantizers), quantized linear modules and quantizeModel (src/modules),
 // quantized checkpoints (src/checkpoint).
-export { quantizeInt8, makeInt8, quantizeInt4, makeInt4, packInt4, unpackInt4, dequantizeInt4, quantizeNf4, makeNf4, doubleQuantize, dequantizeNested, dynamicMap, quantizeBlockwise, dequantizeBlockwise, NF4_CODE, roundHalfEven } from './quantizers/index.js';
+export { INV_127, quantizeInt8, makeInt8, quantizeInt4, makeInt4, packInt4, unpackInt4, dequantizeInt4, quantizeNf4, makeNf4, doubleQuantize, dequantizeNested, dynamicMap, quantizeBlockwise, dequantizeBlockwise, NF4_CODE, roundHalfEven } from './quantizers/index.js';
 export type { WeightMatrix, Int8Weight, Int8Options, Int4Weight, Int4Options, Nf4Weight, Nf4Options, NestedAbsmax, QuantizedWeight } from './quantizers/index.js';
 export { QuantizedLinear, Int8Linear, Int4Linear, Nf4Linear, quantizedLinear } from './modules/quantized-linear.js';
 export { quantizeModel, quantizeWeight, quantizationReport, linearWeight, activationAbsMax, skipPredicate, QUANT_SCHEMES } from './modules/quantize-model.js';

@@ -13,7 +13,7 @@
  *
  *   convertQuantized(new Nf4Linear(quantizeNf4(w)))  // → { scheme: 'nf4', fmt: 102, …, fallback: null }
  */
-import { GGML_TYPE, GptqLinear, Int4Linear, Int8Linear, Nf4Linear, QuantizedLinear, unpackGptqCodes, unpackGptqZeros, unpackInt4 } from '@llm/quant';
+import { GGML_TYPE, INV_127, GptqLinear, Int4Linear, Int8Linear, Nf4Linear, QuantizedLinear, unpackGptqCodes, unpackGptqZeros, unpackInt4 } from '@llm/quant';
 import { float16BitsToFloat32 } from '@llm/tensor-gpu';
 import { SCHEME_FORMATS } from '../kernels/format.js';
 import { nf4Rows, q4zRows, q8f32Rows } from './blocks.js';
@@ -34,8 +34,6 @@ export interface ConvertedLinear {
   fallback: string | null;
 }
 
-/** float32(1/127) = @llm/quant's INV_127 (bitsandbytes' int8 dequantization constant; not exported by the package). */
-const INV_127 = Math.fround(1 / 127);
 
 /** Whether `m` is one of @llm/quant's quantized linears (QuantizedLinear or GptqLinear). */
 export function isQuantizedLinear(m: unknown): m is QuantizedLinear | GptqLinear {

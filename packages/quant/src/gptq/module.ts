@@ -2,7 +2,7 @@
  * A GPTQ/AWQ 4-bit linear with the module-tree contract (`apply(x [N, in]) → [N, out]`): the
  * packed HF/AutoGPTQ tensors (qweight, qzeros, scales, g_idx) plus an optional bias and an
  * optional per-input-channel scale (AWQ, where 1/s could not be folded into a previous op). The
- * weight is dequantized on the host on every call (a fused kernel comes with the inference engine).
+ * weight is dequantized on the host on every call (for fast inference, @llm/infer's compileForInference runs it on its own kernel).
  *
  *   const q = gptqQuantize(W, out, inF, H, { groupSize: 128 });
  *   model.replaceModule(name, new GptqLinear(packGptq(q), bias));
