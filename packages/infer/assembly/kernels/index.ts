@@ -5,11 +5,11 @@
 //   rows4_<fmt>(p0, p1, p2, p3, x, cols) → f32x4 [W_p0·x, …, W_p3·x]   (one token, 4 rows in flight)
 //   toks4_<fmt>(p, x0, x1, x2, x3, cols) → f32x4 [W_p·x0, …, W_p·x3]   (one row, 4 tokens)
 // and `matmul` tiles [r0, r1) × [0, n) with them: n ≤ 2 streams the weights once per token with
-// four rows in flight; n > 2 walks K chunks × blocks of rows (kept in L1) × tiles of four
+// four rows in flight (f32: one row after another, gemv_f32, a single stream the prefetchers follow); n > 2 walks K chunks × blocks of rows (kept in L1) × tiles of four
 // tokens, so each dequantized weight is used four times from registers. Ragged edges repeat the
 // last valid row / token pointer and store only valid lanes, so nothing outside y[0..n) × [r0, r1)
 // is written.
-import { rows4_f32, toks4_f32 } from './f32';
+import { gemv_f32, rows4_f32, toks4_f32 } from './f32';
 import { rows4_f16, toks4_f16 } from './f16';
 import { rows4_q4_0, toks4_q4_0 } from './q4_0';
 import { rows4_q4_1, toks4_q4_1 } from './q4_1';
@@ -113,6 +113,7 @@ export function matmul(fmt: i32, w: usize, x: usize, y: usize, rows: i32, cols: 
     for (let t = 0; t < n; t++) {
       const xt = x + <usize>t * xs;
       const yt = y + <usize>t * ys;
+      if (fmt == FMT_F32) { gemv_f32(w, xt, yt, cols, r0, r1); continue; }
       for (let r = r0; r < r1; r += 4) {
         const m = min(4, r1 - r);
         const p0 = w + <usize>r * rb;

@@ -132,6 +132,19 @@ describe.each(KERNEL_FORMATS.map((f) => [f] as const))('matmul %s', (fmt) => {
   });
 });
 
+describe.each([['f32'], ['f16']] as const)('matmul %s tile edges', (fmt) => {
+  // every token count of the decode and prefill tilings, ragged rows and row ranges
+  it.each(Array.from({ length: 33 }, (_, i) => i + 1))('n %i', (n) => {
+    check(fmt, { rows: 7, cols: 35, n, r0: 1, r1: 6 }, 500 + n);
+    check(fmt, { rows: 10, cols: 20, n, r0: 0, r1: 10 }, 600 + n);
+  });
+  // column tails of the 16- and 4-column steps
+  it.each(Array.from({ length: 20 }, (_, i) => i + 1))('cols %i', (cols) => {
+    check(fmt, { rows: 5, cols, n: 1, r0: 0, r1: 5 }, 700 + cols);
+    check(fmt, { rows: 9, cols, n: 6, r0: 2, r1: 9 }, 800 + cols);
+  });
+});
+
 describe('matmul f16 edge values', () => {
   it('subnormal and tiny halves dequantize exactly (weights ~1e-5)', () => {
     check('f16', { rows: 6, cols: 40, n: 1, r0: 0, r1: 6 }, 5, 1e-5);
