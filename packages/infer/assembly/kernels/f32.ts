@@ -1,11 +1,13 @@
 // F32 weights (ggml type 0): W [rows, cols] row-major f32, any cols.
 //
 //   gemv_f32(w, x, y, cols, r0, r1)    y[r] = W_r·x for r in [r0, r1)       one token, rows in order
+//   gemm_f32(w, x, y, rows, cols, n, r0, r1)  y[t, r] = W_r·x_t        tiles of 2 rows × 4 tokens (gemm.ts)
 //   rows4_f32(p0, p1, p2, p3, x, cols) → [W0·x, W1·x, W2·x, W3·x]   four rows in flight, one token
 //   toks4_f32(p, x0, x1, x2, x3, cols) → [W·x0, W·x1, W·x2, W·x3]   one row, four tokens
 //
 // Example: W row [1, 2, 3], x [1, 0, -1] → W·x = -2. The kernels are dense.ts's.
 import { gemvDense, rows4Dense, toks4Dense } from './dense';
+import { gemmDense } from './gemm';
 
 @final @unmanaged class F32 {
   @inline shift(): usize { return 2; }
@@ -18,6 +20,10 @@ import { gemvDense, rows4Dense, toks4Dense } from './dense';
 
 export function gemv_f32(w: usize, x: usize, y: usize, cols: i32, r0: i32, r1: i32): void {
   gemvDense<F32>(w, x, y, cols, r0, r1);
+}
+
+export function gemm_f32(w: usize, x: usize, y: usize, rows: i32, cols: i32, n: i32, r0: i32, r1: i32): void {
+  gemmDense<F32>(w, x, y, rows, cols, n, r0, r1);
 }
 
 export function rows4_f32(p0: usize, p1: usize, p2: usize, p3: usize, x: usize, cols: i32): v128 {

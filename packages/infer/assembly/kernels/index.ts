@@ -9,7 +9,7 @@
 // tokens, so each dequantized weight is used four times from registers. Ragged edges repeat the
 // last valid row / token pointer and store only valid lanes, so nothing outside y[0..n) × [r0, r1)
 // is written.
-import { gemv_f32, rows4_f32, toks4_f32 } from './f32';
+import { gemm_f32, gemv_f32, rows4_f32, toks4_f32 } from './f32';
 import { rows4_f16, toks4_f16 } from './f16';
 import { rows4_q4_0, toks4_q4_0 } from './q4_0';
 import { rows4_q4_1, toks4_q4_1 } from './q4_1';
@@ -17,6 +17,7 @@ import { rows4_q5_0, toks4_q5_0 } from './q5_0';
 import { rows4_q8_0, toks4_q8_0 } from './q8_0';
 import { rows4_q4_k, toks4_q4_k } from './q4_k';
 import { rows4_q6_k, toks4_q6_k } from './q6_k';
+import { nth, putLanes } from './simd';
 
 export const FMT_F32: i32 = 0;
 export const FMT_F16: i32 = 1;
@@ -32,6 +33,11 @@ export const FMT_Q6_K: i32 = 14;
  * beyond, tiles of four tokens (toks4) — with two tokens a four-token tile wastes half its work.
  */
 const DECODE_MAX_N: i32 = 2;
+/**
+ * F32 with more tokens than this runs gemm_f32 (tiles of 2 rows × 4 tokens, gemm.ts); up to it,
+ * one 4-token tile, whose one-row toks4 reads the weights as one stream (faster from memory).
+ */
+const GEMM_MIN_N: i32 = 4;
 /** Prefill: bytes of weight-row chunks kept in L1 while tiles of four tokens pass over them. */
 const ROW_BLOCK_BYTES: i32 = 16384;
 /** Prefill: columns per K chunk (a multiple of 256, so whole blocks of every format)… */
@@ -55,23 +61,6 @@ export function weightRowBytes(fmt: i32, cols: i32): i32 {
   if (fmt == FMT_Q4_K) return (cols >> 8) * 144;
   if (fmt == FMT_Q6_K) return (cols >> 8) * 210;
   return -1;
-}
-
-/** Ragged edges: the k-th of four pointers p0 + k·step, repeating the last valid one (k ≥ m). */
-@inline function nth(p0: usize, step: usize, k: i32, m: i32): usize {
-  return p0 + <usize>min(k, m - 1) * step;
-}
-
-/** Lanes 0..m-1 of `v` to yp + k·stride (stored, or added to what is there when `add`). */
-@inline function putLanes(yp: usize, stride: usize, v: v128, m: i32, add: bool): void {
-  putLane(yp, f32x4.extract_lane(v, 0), add);
-  if (m > 1) putLane(yp + stride, f32x4.extract_lane(v, 1), add);
-  if (m > 2) putLane(yp + 2 * stride, f32x4.extract_lane(v, 2), add);
-  if (m > 3) putLane(yp + 3 * stride, f32x4.extract_lane(v, 3), add);
-}
-
-@inline function putLane(p: usize, v: f32, add: bool): void {
-  store<f32>(p, add ? load<f32>(p) + v : v);
 }
 
 @inline function rows4(fmt: i32, p0: usize, p1: usize, p2: usize, p3: usize, x: usize, cols: i32): v128 {
@@ -125,6 +114,7 @@ export function matmul(fmt: i32, w: usize, x: usize, y: usize, rows: i32, cols: 
     }
     return;
   }
+  if (fmt == FMT_F32 && n > GEMM_MIN_N) { gemm_f32(w, x, y, rows, cols, n, r0, r1); return; }
   // Prefill / batch: K chunks of ≤ KC columns (whole blocks of every format) × blocks of 32
   // tokens (x chunks in L2) × blocks of rows (weight chunks in L1) × tiles of 4 tokens. Partial
   // sums go to y: stored by the first K chunk, added by the others.
