@@ -145,6 +145,15 @@ describe.each([['f32'], ['f16']] as const)('matmul %s tile edges', (fmt) => {
   });
 });
 
+describe('matmul f32 decode of a matrix ≥ 2 MiB (gemv_f32: one row after another)', () => {
+  it.each([
+    { rows: 700, cols: 771, n: 1, r0: 0, r1: 700 }, // 771 = 48·16 + 3: scalar tail
+    { rows: 690, cols: 775, n: 2, r0: 3, r1: 687 }, // 775 = 48·16 + 4 + 3: a 4-column step too
+  ])('rows $rows cols $cols n $n rows [$r0, $r1)', (c) => {
+    check('f32', c, 900 + c.cols);
+  });
+});
+
 describe('matmul f16 edge values', () => {
   it('subnormal and tiny halves dequantize exactly (weights ~1e-5)', () => {
     check('f16', { rows: 6, cols: 40, n: 1, r0: 0, r1: 6 }, 5, 1e-5);
