@@ -7,13 +7,12 @@
 //   w4(p)        the 4 weights at byte p
 //   w1(p)        the weight at byte p
 //
-//   gemvDense<F>(w, x, y, cols, r0, r1)    y[r] = W_r·x for r in [r0, r1)  one token, one weight stream
-//   row1Dense<F>(p, x, cols)               → W·x                          one row, one token
+//   gemvDense<F>(w, x, y, cols, r0, r1)    y[r] = W_r·x for r in [r0, r1)  one token, rows4 over quarters
 //   rows4Dense<F>(p0, p1, p2, p3, x, cols) → [W0·x, W1·x, W2·x, W3·x]   four rows in flight, one token
 //   toks4Dense<F>(p, x0, x1, x2, x3, cols) → [W·x0, W·x1, W·x2, W·x3]   one row, four tokens
 //
 // Any cols: four f32x4 accumulators (16 columns a step), then 4-column steps, then a scalar tail.
-import { dot4, dot4v, hsum, lanes, sum4 } from './simd';
+import { dot4, dot4v, lanes, nth, putLanes, sum4 } from './simd';
 
 /** Lane-wise Σ of the 16 weights at byte w times x0..x3. */
 @inline function dot16<F>(w: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
@@ -22,41 +21,31 @@ import { dot4, dot4v, hsum, lanes, sum4 } from './simd';
 }
 
 /**
- * y[r] = W_r·x for rows r in [r0, r1) of W (rows of `cols` elements from byte w), one token:
- * row after row, so the rows' bytes are read in order. Example: W [[1, 2], [3, 4]], x [1, -1],
- * r0 0, r1 2 → y [-1, -1].
+ * y[r] = W_r·x for rows r in [r0, r1) of W (rows of `cols` elements from byte w), one token.
+ * The range is cut into four quarters of q rows and rows4Dense takes one row of each, i, i + q,
+ * i + 2q, i + 3q: each of its four row slots then reads its quarter row after row, so the weights
+ * arrive as four sequential streams in separate regions, which the hardware prefetchers follow
+ * (four adjacent rows at once, each a short stream restarting every 4 rows, reached half the
+ * memory bandwidth on a matrix not in cache). The last (r1 − r0) mod 4 rows are one ragged
+ * quad. Each lane of rows4Dense is its own row's sum, so a row's result does not depend on its
+ * slot, on q, or on r0/r1. Example: W [[1, 2], [3, 4]], x [1, -1], r0 0, r1 2 → y [-1, -1].
  */
 @inline export function gemvDense<F>(w: usize, x: usize, y: usize, cols: i32, r0: i32, r1: i32): void {
   const rb = <usize>cols << changetype<F>(0).shift();
-  for (let r = r0; r < r1; r++) store<f32>(y + (<usize>r << 2), row1Dense<F>(w + <usize>r * rb, x, cols));
-}
-
-/**
- * W·x for one row at byte p: four f32x4 accumulators (16 columns a step), 4-column steps, a
- * scalar tail. Called row after row by one loop, the weights are read as one sequential stream,
- * which the hardware prefetchers follow at full memory bandwidth (four interleaved row streams
- * reach about half of it on a matrix that is not in cache).
- * Example: W row [1, 2, 3, 4, 5], x [1, 1, 1, 1, -1] → 10 − 5 = 5.
- */
-@inline export function row1Dense<F>(p: usize, x: usize, cols: i32): f32 {
-  const f = changetype<F>(0);
-  let a0 = f32x4.splat(0);
-  let a1 = a0, a2 = a0, a3 = a0;
-  let c = 0;
-  for (; c + 16 <= cols; c += 16) {
-    const wp = p + (<usize>c << f.shift());
-    const xp = x + (<usize>c << 2);
-    a0 = f32x4.add(a0, f32x4.mul(f.w16(wp, 0), v128.load(xp)));
-    a1 = f32x4.add(a1, f32x4.mul(f.w16(wp, 1), v128.load(xp, 16)));
-    a2 = f32x4.add(a2, f32x4.mul(f.w16(wp, 2), v128.load(xp, 32)));
-    a3 = f32x4.add(a3, f32x4.mul(f.w16(wp, 3), v128.load(xp, 48)));
+  const q = (r1 - r0) >> 2;
+  const qb = <usize>q * rb; // bytes between row slots
+  const qy = <usize>q << 2; // their y offsets
+  for (let r = r0; r < r0 + q; r++) {
+    const p = w + <usize>r * rb;
+    const v = rows4Dense<F>(p, p + qb, p + 2 * qb, p + 3 * qb, x, cols);
+    putLanes(y + (<usize>r << 2), qy, v, 4, false);
   }
-  for (; c + 4 <= cols; c += 4) {
-    a0 = f32x4.add(a0, f32x4.mul(f.w4(p + (<usize>c << f.shift())), v128.load(x + (<usize>c << 2))));
+  const r = r0 + 4 * q;
+  const m = r1 - r;
+  if (m > 0) {
+    const p = w + <usize>r * rb;
+    putLanes(y + (<usize>r << 2), 4, rows4Dense<F>(p, nth(p, rb, 1, m), nth(p, rb, 2, m), nth(p, rb, 3, m), x, cols), m, false);
   }
-  let r = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
-  for (; c < cols; c++) r += f.w1(p + (<usize>c << f.shift())) * load<f32>(x + (<usize>c << 2));
-  return r;
 }
 
 @inline export function rows4Dense<F>(p0: usize, p1: usize, p2: usize, p3: usize, x: usize, cols: i32): v128 {

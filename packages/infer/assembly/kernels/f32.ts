@@ -1,6 +1,6 @@
 // F32 weights (ggml type 0): W [rows, cols] row-major f32, any cols.
 //
-//   gemv_f32(w, x, y, cols, r0, r1)    y[r] = W_r·x for r in [r0, r1)       one token, rows in order
+//   gemv_f32(w, x, y, cols, r0, r1)    y[r] = W_r·x for r in [r0, r1)       one token, rows4 over quarters
 //   gemm_f32(w, x, y, rows, cols, n, r0, r1)  y[t, r] = W_r·x_t        tiles of 2 rows × 4 tokens (gemm.ts)
 //   rows4_f32(p0, p1, p2, p3, x, cols) → [W0·x, W1·x, W2·x, W3·x]   four rows in flight, one token
 //   toks4_f32(p, x0, x1, x2, x3, cols) → [W·x0, W·x1, W·x2, W·x3]   one row, four tokens

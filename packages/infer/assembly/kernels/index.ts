@@ -8,10 +8,11 @@
 // four rows in flight; n > 2 walks K chunks × blocks of rows (kept in L1) × tiles of four
 // tokens, so each dequantized weight is used four times from registers. Ragged edges repeat the
 // last valid row / token pointer and store only valid lanes, so nothing outside y[0..n) × [r0, r1)
-// is written. F32 has two more: gemv_f32 (decode of matrices ≥ 2 MiB, one row after another so
-// the weights are one stream) and gemm_f32 (n > 4, tiles of 2 rows × 4 tokens, gemm.ts).
+// is written. The dense formats decode with gemv_<fmt> (rows4 over rows i, i + q, i + 2q, i + 3q
+// of the range's quarters: four sequential weight streams, dense.ts), and f32 with n > 4 runs
+// gemm_f32 (tiles of 2 rows × 4 tokens, gemm.ts).
 import { gemm_f32, gemv_f32, rows4_f32, toks4_f32 } from './f32';
-import { rows4_f16, toks4_f16 } from './f16';
+import { gemv_f16, rows4_f16, toks4_f16 } from './f16';
 import { rows4_q4_0, toks4_q4_0 } from './q4_0';
 import { rows4_q4_1, toks4_q4_1 } from './q4_1';
 import { rows4_q5_0, toks4_q5_0 } from './q5_0';
@@ -34,13 +35,6 @@ export const FMT_Q6_K: i32 = 14;
  * beyond, tiles of four tokens (toks4) — with two tokens a four-token tile wastes half its work.
  */
 const DECODE_MAX_N: i32 = 2;
-/**
- * F32 decode of a matrix of at least this many bytes reads one row after another (gemv_f32): one
- * weight stream, ~1.6× rows4 from memory, ~0.75× when the matrix stays in cache; smaller
- * matrices (small models, likely cache-resident as a whole) keep rows4. Depends on the whole
- * matrix, not on r0/r1, so threads that split rows agree bit for bit.
- */
-const STREAM_MIN_BYTES: u64 = 2 << 20;
 /**
  * F32 with more tokens than this runs gemm_f32 (tiles of 2 rows × 4 tokens, gemm.ts); up to it,
  * one 4-token tile, whose one-row toks4 reads the weights as one stream (faster from memory).
@@ -110,7 +104,8 @@ export function matmul(fmt: i32, w: usize, x: usize, y: usize, rows: i32, cols: 
     for (let t = 0; t < n; t++) {
       const xt = x + <usize>t * xs;
       const yt = y + <usize>t * ys;
-      if (fmt == FMT_F32 && <u64>rows * <u64>rb >= STREAM_MIN_BYTES) { gemv_f32(w, xt, yt, cols, r0, r1); continue; }
+      if (fmt == FMT_F32) { gemv_f32(w, xt, yt, cols, r0, r1); continue; }
+      if (fmt == FMT_F16) { gemv_f16(w, xt, yt, cols, r0, r1); continue; }
       for (let r = r0; r < r1; r += 4) {
         const m = min(4, r1 - r);
         const p0 = w + <usize>r * rb;

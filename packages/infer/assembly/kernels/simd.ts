@@ -2,7 +2,6 @@
 //
 //   halfAt(p)             fp16 at byte p → f32 (exact for every finite half)
 //   sum4(a, b, c, d)      [Σa, Σb, Σc, Σd] — four accumulators reduced into one vector
-//   hsum(a)               Σa as (a0 + a2) + (a1 + a3), a scalar
 //   dot4(w0..w3, x)       w0·x[0:4] + w1·x[4:8] + w2·x[8:12] + w3·x[12:16] lane-wise (f32x4)
 //   top0..top3(q)         bytes 4k..4k+3 of an i8x16 as f32 (signed byte)·2^24 (× TOP = 2^-24 undoes it)
 //   dotq(q, x0..x3)       lane-wise Σ (16 signed bytes of q)·2^24 · x (x0..x3 in registers)
@@ -61,11 +60,6 @@ const HALF_MASK: i32 = 0x8fffe000;
   const ab = f32x4.add(f32x4.shuffle(a, b, 0, 1, 4, 5), f32x4.shuffle(a, b, 2, 3, 6, 7)); // a0+a2 a1+a3 b0+b2 b1+b3
   const cd = f32x4.add(f32x4.shuffle(c, d, 0, 1, 4, 5), f32x4.shuffle(c, d, 2, 3, 6, 7));
   return f32x4.add(f32x4.shuffle(ab, cd, 0, 2, 4, 6), f32x4.shuffle(ab, cd, 1, 3, 5, 7));
-}
-
-/** (a0 + a2) + (a1 + a3): the horizontal sum of one f32x4 (the pairing sum4 uses). */
-@inline export function hsum(a: v128): f32 {
-  return (f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 2)) + (f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 3));
 }
 
 /** 2^-24: undoes the 2^24 of the top-byte conversions below. */
