@@ -9,10 +9,10 @@
 // tokens, so each dequantized weight is used four times from registers. Ragged edges repeat the
 // last valid row / token pointer and store only valid lanes, so nothing outside y[0..n) × [r0, r1)
 // is written. The dense formats decode with gemv_<fmt> (rows4 over rows i, i + q, i + 2q, i + 3q
-// of the range's quarters: four sequential weight streams, dense.ts), and f32 with n > 4 runs
-// gemm_f32 (tiles of 2 rows × 4 tokens, gemm.ts).
-import { gemm_f32, gemv_f32, rows4_f32, toks4_f32 } from './f32';
-import { gemv_f16, rows4_f16, toks4_f16 } from './f16';
+// of the range's quarters: four sequential weight streams, dense.ts; n = 2 with gemv2_<fmt>, both
+// tokens per weight read), and f32 with n > 4 runs gemm_f32 (tiles of 2 rows × 4 tokens, gemm.ts).
+import { gemm_f32, gemv2_f32, gemv_f32, rows4_f32, toks4_f32 } from './f32';
+import { gemv2_f16, gemv_f16, rows4_f16, toks4_f16 } from './f16';
 import { rows4_q4_0, toks4_q4_0 } from './q4_0';
 import { rows4_q4_1, toks4_q4_1 } from './q4_1';
 import { rows4_q5_0, toks4_q5_0 } from './q5_0';
@@ -100,6 +100,8 @@ export function matmul(fmt: i32, w: usize, x: usize, y: usize, rows: i32, cols: 
   const rb = <usize>rowBytes;
   const xs = <usize>cols << 2; // bytes per token of x
   const ys = <usize>rows << 2; // bytes per token of y
+  if (n == 2 && fmt == FMT_F32) { gemv2_f32(w, x, x + xs, y, y + ys, cols, r0, r1); return; }
+  if (n == 2 && fmt == FMT_F16) { gemv2_f16(w, x, x + xs, y, y + ys, cols, r0, r1); return; }
   if (n <= DECODE_MAX_N) {
     for (let t = 0; t < n; t++) {
       const xt = x + <usize>t * xs;
