@@ -51,9 +51,13 @@ function ensureBytes(bytes) {
   if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
 }
 
-/** Runs `fn` until TARGET_MS of timed calls (3..51 reps) after `warmup` calls; { median, best } ms. */
+/**
+ * Runs `fn` until TARGET_MS of timed calls (3..51 reps) after a warm-up of at least `warmup` calls
+ * and 100 ms (so wasm has tiered up from Liftoff to TurboFan before timing); { median, best } ms.
+ */
 function time(fn, warmup = 2) {
-  for (let i = 0; i < warmup; i++) fn();
+  const w0 = performance.now();
+  for (let i = 0; i < warmup || performance.now() - w0 < 100; i++) fn();
   const t0 = performance.now();
   fn();
   const one = Math.max(performance.now() - t0, 1e-3);

@@ -8,14 +8,16 @@
 // four rows in flight; n > 2 walks K chunks × blocks of rows (kept in L1) × tiles of four
 // tokens, so each dequantized weight is used four times from registers. Ragged edges repeat the
 // last valid row / token pointer and store only valid lanes, so nothing outside y[0..n) × [r0, r1)
-// is written.
+// is written. The dense formats decode with gemv_<fmt> (rows4 over rows i, i + q, i + 2q, i + 3q
+// of the range's quarters: four sequential weight streams, dense.ts; n = 2 with gemv2_<fmt>, both
+// tokens per weight read), and f32 with n > 4 runs gemm_f32 (tiles of 2 rows × 4 tokens, gemm.ts).
 //
 // `matmul_q8` is the same tiling over the integer-dot kernels (`rows4q_<fmt>` / `toks4q_<fmt>`),
 // with x quantized as the format wants it (ggml's vec_dot_type, `q8Kind`): Q8 blocks of 32
 // (q8act.ts) for q8_0 / q4_0 / q4_1 / q5_0 (q8dot.ts), Q8_K super-blocks of 256 (q8k.ts) for
 // q4_K / q6_K (kdot.ts); only the x stride and the kernels differ.
-import { rows4_f32, toks4_f32 } from './f32';
-import { rows4_f16, toks4_f16 } from './f16';
+import { gemm_f32, gemv2_f32, gemv_f32, rows4_f32, toks4_f32 } from './f32';
+import { gemv2_f16, gemv_f16, rows4_f16, toks4_f16 } from './f16';
 import { rows4_q4_0, rows4q_q4_0, toks4_q4_0, toks4q_q4_0 } from './q4_0';
 import { rows4_q4_1, rows4q_q4_1, toks4_q4_1, toks4q_q4_1 } from './q4_1';
 import { rows4_q5_0, rows4q_q5_0, toks4_q5_0, toks4q_q5_0 } from './q5_0';
@@ -27,6 +29,7 @@ import { rows4_q4_z, toks4_q4_z } from './q4_z';
 import { rows4_nf4, toks4_nf4 } from './nf4';
 import { q8RowBytes } from './q8act';
 import { q8kRowBytes } from './q8k';
+import { nth, putLanes } from './simd';
 
 export { quantize_q8, q8RowBytes } from './q8act';
 export { quantize_q8k, q8kRowBytes } from './q8k';
@@ -49,6 +52,11 @@ export const FMT_NF4: i32 = 102;
  * beyond, tiles of four tokens (toks4) — with two tokens a four-token tile wastes half its work.
  */
 const DECODE_MAX_N: i32 = 2;
+/**
+ * F32 with more tokens than this runs gemm_f32 (tiles of 2 rows × 4 tokens, gemm.ts); up to it,
+ * one 4-token tile, whose one-row toks4 reads the weights as one stream (faster from memory).
+ */
+const GEMM_MIN_N: i32 = 4;
 /** Prefill: bytes of weight-row chunks kept in L1 while tiles of four tokens pass over them. */
 const ROW_BLOCK_BYTES: i32 = 16384;
 /** Prefill: columns per K chunk (a multiple of 256, so whole blocks of every format)… */
@@ -75,23 +83,6 @@ export function weightRowBytes(fmt: i32, cols: i32): i32 {
   if (fmt == FMT_Q4_Z) return (cols >> 5) * 24;
   if (fmt == FMT_NF4) return (cols >> 5) * 20;
   return -1;
-}
-
-/** Ragged edges: the k-th of four pointers p0 + k·step, repeating the last valid one (k ≥ m). */
-@inline function nth(p0: usize, step: usize, k: i32, m: i32): usize {
-  return p0 + <usize>min(k, m - 1) * step;
-}
-
-/** Lanes 0..m-1 of `v` to yp + k·stride (stored, or added to what is there when `add`). */
-@inline function putLanes(yp: usize, stride: usize, v: v128, m: i32, add: bool): void {
-  putLane(yp, f32x4.extract_lane(v, 0), add);
-  if (m > 1) putLane(yp + stride, f32x4.extract_lane(v, 1), add);
-  if (m > 2) putLane(yp + 2 * stride, f32x4.extract_lane(v, 2), add);
-  if (m > 3) putLane(yp + 3 * stride, f32x4.extract_lane(v, 3), add);
-}
-
-@inline function putLane(p: usize, v: f32, add: bool): void {
-  store<f32>(p, add ? load<f32>(p) + v : v);
 }
 
 /** Activation kinds: f32, Q8 blocks of 32 (q8act.ts), Q8_K super-blocks of 256 (q8k.ts). */
@@ -194,10 +185,14 @@ export function matmul_q8(fmt: i32, w: usize, xq: usize, y: usize, rows: i32, co
   const q8 = act != ACT_F32;
   const xs = actRowBytes(act, cols); // bytes per token of x
   const ys = <usize>rows << 2; // bytes per token of y
+  if (n == 2 && fmt == FMT_F32) { gemv2_f32(w, x, x + xs, y, y + ys, cols, r0, r1); return; }
+  if (n == 2 && fmt == FMT_F16) { gemv2_f16(w, x, x + xs, y, y + ys, cols, r0, r1); return; }
   if (n <= DECODE_MAX_N) {
     for (let t = 0; t < n; t++) {
       const xt = x + <usize>t * xs;
       const yt = y + <usize>t * ys;
+      if (fmt == FMT_F32) { gemv_f32(w, xt, yt, cols, r0, r1); continue; }
+      if (fmt == FMT_F16) { gemv_f16(w, xt, yt, cols, r0, r1); continue; }
       for (let r = r0; r < r1; r += 4) {
         const m = min(4, r1 - r);
         const p0 = w + <usize>r * rb;
@@ -210,6 +205,7 @@ export function matmul_q8(fmt: i32, w: usize, xq: usize, y: usize, rows: i32, co
     }
     return;
   }
+  if (fmt == FMT_F32 && n > GEMM_MIN_N) { gemm_f32(w, x, y, rows, cols, n, r0, r1); return; }
   // Prefill / batch: K chunks of ≤ KC columns (whole blocks of every format) × blocks of 32
   // tokens (x chunks in L2) × blocks of rows (weight chunks in L1) × tiles of 4 tokens. Partial
   // sums go to y: stored by the first K chunk, added by the others.

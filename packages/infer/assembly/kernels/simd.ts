@@ -8,6 +8,8 @@
 //   xsum(x0..x3)          x0 + x1 + x2 + x3 lane-wise (Σ x of 16 columns, for block minimums)
 //   lanes(a, b, c, d)     [a, b, c, d] from four f32 scalars (ragged column tails)
 //   halves4(p0..p3)       [fp16 at p0, …, fp16 at p3] as f32x4; floats4: the f32s at p0..p3
+//   nth(p0, step, k, m)   p0 + min(k, m − 1)·step: the k-th of a run of row / token pointers (ragged tiles)
+//   putLanes(y, s, v, m, add)  lanes 0..m-1 of v to y + k·s, stored or added (ragged tiles)
 //   accq(acc, q, d, x)    acc + one token's share of 16 dequantized weights top_k(q)·d (accqm: + m)
 //
 // Example: halfAt of bytes 00 3c is 1.0; sum4([1,2,3,4], 0, 0, [1,1,1,1]) = [10, 0, 0, 4];
@@ -118,6 +120,23 @@ export const TOP: f32 = 5.9604644775390625e-8;
 /** [a, b, c, d] as f32x4. */
 @inline export function lanes(a: f32, b: f32, c: f32, d: f32): v128 {
   return f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(a), 1, b), 2, c), 3, d);
+}
+
+/** Ragged edges: the k-th of a run of pointers p0 + k·step, repeating the last valid one (k ≥ m). */
+@inline export function nth(p0: usize, step: usize, k: i32, m: i32): usize {
+  return p0 + <usize>min(k, m - 1) * step;
+}
+
+/** Lanes 0..m-1 of `v` to yp + k·stride (stored, or added to what is there when `add`). */
+@inline export function putLanes(yp: usize, stride: usize, v: v128, m: i32, add: bool): void {
+  putLane(yp, f32x4.extract_lane(v, 0), add);
+  if (m > 1) putLane(yp + stride, f32x4.extract_lane(v, 1), add);
+  if (m > 2) putLane(yp + 2 * stride, f32x4.extract_lane(v, 2), add);
+  if (m > 3) putLane(yp + 3 * stride, f32x4.extract_lane(v, 3), add);
+}
+
+@inline function putLane(p: usize, v: f32, add: bool): void {
+  store<f32>(p, add ? load<f32>(p) + v : v);
 }
 
 /**

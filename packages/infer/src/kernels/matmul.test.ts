@@ -132,6 +132,51 @@ describe.each(KERNEL_FORMATS.map((f) => [f] as const))('matmul %s', (fmt) => {
   });
 });
 
+describe.each([['f32'], ['f16']] as const)('matmul %s tile edges', (fmt) => {
+  // every token count of the decode and prefill tilings, ragged rows and row ranges
+  it.each(Array.from({ length: 33 }, (_, i) => i + 1))('n %i', (n) => {
+    check(fmt, { rows: 7, cols: 35, n, r0: 1, r1: 6 }, 500 + n);
+    check(fmt, { rows: 10, cols: 20, n, r0: 0, r1: 10 }, 600 + n);
+  });
+  // column tails of the 16- and 4-column steps
+  it.each(Array.from({ length: 20 }, (_, i) => i + 1))('cols %i', (cols) => {
+    check(fmt, { rows: 5, cols, n: 1, r0: 0, r1: 5 }, 700 + cols);
+    check(fmt, { rows: 9, cols, n: 6, r0: 2, r1: 9 }, 800 + cols);
+  });
+});
+
+describe('matmul f32 decode of 2 MiB matrices (gemv: rows4 over four quarters, a ragged quad)', () => {
+  it.each([
+    { rows: 700, cols: 771, n: 1, r0: 0, r1: 700 }, // 771 = 48·16 + 3: scalar tail
+    { rows: 690, cols: 775, n: 2, r0: 3, r1: 687 }, // 775 = 48·16 + 4 + 3: a 4-column step too
+  ])('rows $rows cols $cols n $n rows [$r0, $r1)', (c) => {
+    check('f32', c, 900 + c.cols);
+  });
+});
+
+describe.each([['f32'], ['f16']] as const)('matmul %s row splits', (fmt) => {
+  // threads split [0, rows) into ranges: a row's result must not depend on the range it is in
+  it.each([1, 2, 5, 8])('n %i: ranges [0, 13) + [13, 37) give the bits of [0, 37)', (n) => {
+    const rows = 37;
+    const cols = 100;
+    const { id } = formatInfo(fmt);
+    const rb = rowBytes(fmt, cols);
+    const wf = weights(rows, cols, 42);
+    const bytes = new Uint8Array(memory.buffer);
+    for (let r = 0; r < rows; r++) bytes.set(quantizeRow(id, wf.subarray(r * cols, (r + 1) * cols)), BASE + r * rb);
+    const xAt = (BASE + rows * rb + 15) & ~15;
+    new Float32Array(memory.buffer, xAt, n * cols).set(randomArray(n * cols, 43));
+    const yAt = xAt + n * cols * 4;
+    const y = new Float32Array(memory.buffer, yAt, n * rows);
+    wasm.matmul(id, BASE, xAt, yAt, rows, cols, n, 0, rows);
+    const whole = y.slice();
+    y.fill(0);
+    wasm.matmul(id, BASE, xAt, yAt, rows, cols, n, 0, 13);
+    wasm.matmul(id, BASE, xAt, yAt, rows, cols, n, 13, rows);
+    expect(Buffer.compare(Buffer.from(y.buffer, yAt, y.byteLength), Buffer.from(whole.buffer))).toBe(0);
+  });
+});
+
 describe('matmul f16 edge values', () => {
   it('subnormal and tiny halves dequantize exactly (weights ~1e-5)', () => {
     check('f16', { rows: 6, cols: 40, n: 1, r0: 0, r1: 6 }, 5, 1e-5);
