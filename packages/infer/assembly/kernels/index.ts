@@ -193,14 +193,23 @@ export function matmul_q8(fmt: i32, w: usize, xq: usize, y: usize, rows: i32, co
       const yt = y + <usize>t * ys;
       if (fmt == FMT_F32) { gemv_f32(w, xt, yt, cols, r0, r1); continue; }
       if (fmt == FMT_F16) { gemv_f16(w, xt, yt, cols, r0, r1); continue; }
-      for (let r = r0; r < r1; r += 4) {
-        const m = min(4, r1 - r);
+      // rows r, r + q, r + 2q, r + 3q of the range's quarters in flight: four sequential weight
+      // streams (dense.ts gemvDense explains why); each lane is its own row's sum, so a row's
+      // result does not depend on its slot or the split. The last (r1 − r0) mod 4 rows: one quad.
+      const q = (r1 - r0) >> 2;
+      const qb = <usize>q * rb;
+      for (let r = r0; r < r0 + q; r++) {
+        const p = w + <usize>r * rb;
+        const v = q8 ? rows4q(fmt, p, p + qb, p + 2 * qb, p + 3 * qb, xt, cols) : rows4(fmt, p, p + qb, p + 2 * qb, p + 3 * qb, xt, cols);
+        putLanes(yt + (<usize>r << 2), <usize>q << 2, v, 4, false);
+      }
+      const r = r0 + 4 * q;
+      const m = r1 - r;
+      if (m > 0) {
         const p0 = w + <usize>r * rb;
         const p1 = nth(p0, rb, 1, m), p2 = nth(p0, rb, 2, m), p3 = nth(p0, rb, 3, m);
         const v = q8 ? rows4q(fmt, p0, p1, p2, p3, xt, cols) : rows4(fmt, p0, p1, p2, p3, xt, cols);
-        const yp = yt + (<usize>r << 2);
-        if (m == 4) v128.store(yp, v);
-        else putLanes(yp, 4, v, m, false);
+        putLanes(yt + (<usize>r << 2), 4, v, m, false);
       }
     }
     return;
