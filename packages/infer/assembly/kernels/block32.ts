@@ -7,6 +7,7 @@
 //   lo(b, qs)        levels of elements 0..15 as i8x16 (signed; recentred where the format is)
 //   hi(b, qs)        levels of elements 16..31
 //   d(b)             the block scale × TOP (2^-24, undoing simd.ts top0..3)
+//   halfD()          whether d is stored as fp16 at byte 0 (ggml's formats) or as f32 (private ones; q8dot.ts)
 //   hasMin(), m(b)   whether w = q·d + m (q4_1), and the block minimum m
 //
 //   rows4B32<F>(p0, p1, p2, p3, x, cols) → [W0·x, W1·x, W2·x, W3·x]   four rows in flight, one token

@@ -14,7 +14,7 @@
 //
 // `matmul_q8` is the same tiling over the integer-dot kernels (`rows4q_<fmt>` / `toks4q_<fmt>`),
 // with x quantized as the format wants it (ggml's vec_dot_type, `q8Kind`): Q8 blocks of 32
-// (q8act.ts) for q8_0 / q4_0 / q4_1 / q5_0 (q8dot.ts), Q8_K super-blocks of 256 (q8k.ts) for
+// (q8act.ts) for q8_0 / q4_0 / q4_1 / q5_0 and the private q8_f32 / q4_z (q8dot.ts), Q8_K super-blocks of 256 (q8k.ts) for
 // q4_K / q6_K (kdot.ts); only the x stride and the kernels differ.
 import { gemm_f32, gemv2_f32, gemv_f32, rows4_f32, toks4_f32 } from './f32';
 import { gemv2_f16, gemv_f16, rows4_f16, toks4_f16 } from './f16';
@@ -24,8 +24,8 @@ import { rows4_q5_0, rows4q_q5_0, toks4_q5_0, toks4q_q5_0 } from './q5_0';
 import { rows4_q8_0, rows4q_q8_0, toks4_q8_0, toks4q_q8_0 } from './q8_0';
 import { rows4_q4_k, rows4q_q4_k, toks4_q4_k, toks4q_q4_k } from './q4_k';
 import { rows4_q6_k, rows4q_q6_k, toks4_q6_k, toks4q_q6_k } from './q6_k';
-import { rows4_q8_f32, toks4_q8_f32 } from './q8_f32';
-import { rows4_q4_z, toks4_q4_z } from './q4_z';
+import { rows4_q8_f32, rows4q_q8_f32, toks4_q8_f32, toks4q_q8_f32 } from './q8_f32';
+import { rows4_q4_z, rows4q_q4_z, toks4_q4_z, toks4q_q4_z } from './q4_z';
 import { rows4_nf4, toks4_nf4 } from './nf4';
 import { q8RowBytes } from './q8act';
 import { q8kRowBytes } from './q8k';
@@ -92,11 +92,13 @@ export const ACT_Q8K: i32 = 2;
 
 /**
  * The quantized activations `fmt`'s integer-dot kernel multiplies (ggml's vec_dot_type): ACT_Q8
- * for q8_0 / q4_0 / q4_1 / q5_0, ACT_Q8K for q4_K / q6_K, ACT_F32 (no such kernel) for f32 / f16.
- * Example: q8Kind(2) == 1 (q4_0), q8Kind(12) == 2 (q4_K), q8Kind(1) == 0.
+ * for q8_0 / q4_0 / q4_1 / q5_0 and the private q8_f32 / q4_z (integer levels too), ACT_Q8K for
+ * q4_K / q6_K, ACT_F32 (no such kernel) for f32 / f16 / nf4 (its codebook is not integer).
+ * Example: q8Kind(2) == 1 (q4_0), q8Kind(101) == 1 (q4_z), q8Kind(12) == 2 (q4_K), q8Kind(102) == 0.
  */
 export function q8Kind(fmt: i32): i32 {
   if (fmt == FMT_Q8_0 || fmt == FMT_Q4_0 || fmt == FMT_Q4_1 || fmt == FMT_Q5_0) return ACT_Q8;
+  if (fmt == FMT_Q8_F32 || fmt == FMT_Q4_Z) return ACT_Q8;
   if (fmt == FMT_Q4_K || fmt == FMT_Q6_K) return ACT_Q8K;
   return ACT_F32;
 }
@@ -128,6 +130,8 @@ export function q8Kind(fmt: i32): i32 {
   if (fmt == FMT_Q8_0) return rows4q_q8_0(p0, p1, p2, p3, x, cols);
   if (fmt == FMT_Q4_0) return rows4q_q4_0(p0, p1, p2, p3, x, cols);
   if (fmt == FMT_Q4_1) return rows4q_q4_1(p0, p1, p2, p3, x, cols);
+  if (fmt == FMT_Q8_F32) return rows4q_q8_f32(p0, p1, p2, p3, x, cols);
+  if (fmt == FMT_Q4_Z) return rows4q_q4_z(p0, p1, p2, p3, x, cols);
   return rows4q_q5_0(p0, p1, p2, p3, x, cols);
 }
 
@@ -137,6 +141,8 @@ export function q8Kind(fmt: i32): i32 {
   if (fmt == FMT_Q8_0) return toks4q_q8_0(p, x0, x1, x2, x3, cols);
   if (fmt == FMT_Q4_0) return toks4q_q4_0(p, x0, x1, x2, x3, cols);
   if (fmt == FMT_Q4_1) return toks4q_q4_1(p, x0, x1, x2, x3, cols);
+  if (fmt == FMT_Q8_F32) return toks4q_q8_f32(p, x0, x1, x2, x3, cols);
+  if (fmt == FMT_Q4_Z) return toks4q_q4_z(p, x0, x1, x2, x3, cols);
   return toks4q_q5_0(p, x0, x1, x2, x3, cols);
 }
 
@@ -169,6 +175,7 @@ export function matmul(fmt: i32, w: usize, x: usize, y: usize, rows: i32, cols: 
  * Q8 (quantize_q8's layout, q8RowBytes(cols) bytes per token), for q4_K / q6_K Q8_K (quantize_q8k,
  * q8kRowBytes(cols)): ggml's integer dots. Traps on f32 / f16. Example: fmt 8, one block d = 1 levels [2, -3, 0…] against x
  * quantized from [4, 2, 0…] (d = 4/127, levels [127, 64, 0…]) → (254 − 192) · fp16(4/127) ≈ 1.953.
+ * (q8_f32 / q4_z take Q8 as q8_0 does.)
  */
 export function matmul_q8(fmt: i32, w: usize, xq: usize, y: usize, rows: i32, cols: i32, n: i32, r0: i32, r1: i32): void {
   const act = q8Kind(fmt);

@@ -19,6 +19,7 @@ import { rows4Q8, toks4Q8 } from './q8dot';
   /** Elements 16..31 (high nibbles), recentred. */
   @inline hi(b: usize, qs: v128): v128 { return i8x16.sub(i8x16.shr_u(qs, 4), i8x16.splat(8)); }
   @inline d(b: usize): f32 { return halfAt(b) * TOP; }
+  @inline halfD(): bool { return true; }
   @inline hasMin(): bool { return false; }
   @inline m(b: usize): f32 { return 0; }
 }

@@ -18,6 +18,7 @@ import { rows4Q8, toks4Q8 } from './q8dot';
   @inline lo(b: usize, qs: v128): v128 { return v128.and(qs, i8x16.splat(0x0f)); }
   @inline hi(b: usize, qs: v128): v128 { return i8x16.shr_u(qs, 4); }
   @inline d(b: usize): f32 { return halfAt(b) * TOP; }
+  @inline halfD(): bool { return true; }
   @inline hasMin(): bool { return true; }
   @inline m(b: usize): f32 { return halfAt(b + 2); }
 }

@@ -13,6 +13,7 @@
 // nibbles 3, x = ones → (1 − 3) + (5 − 3) = 0.
 import { TOP } from './simd';
 import { rows4B32, toks4B32 } from './block32';
+import { rows4Q8, toks4Q8 } from './q8dot';
 
 @final @unmanaged class Q4Z {
   @inline bytes(): usize { return 24; }
@@ -22,6 +23,7 @@ import { rows4B32, toks4B32 } from './block32';
   /** Elements 16..31 (high nibbles) − z. */
   @inline hi(b: usize, qs: v128): v128 { return i8x16.sub(i8x16.shr_u(qs, 4), i8x16.splat(load<u8>(b, 4))); }
   @inline d(b: usize): f32 { return load<f32>(b) * TOP; }
+  @inline halfD(): bool { return false; }
   @inline hasMin(): bool { return false; }
   @inline m(b: usize): f32 { return 0; }
 }
@@ -32,4 +34,13 @@ export function rows4_q4_z(p0: usize, p1: usize, p2: usize, p3: usize, x: usize,
 
 export function toks4_q4_z(p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
   return toks4B32<Q4Z>(p, x0, x1, x2, x3, cols);
+}
+
+/** The same products against Q8 activations (q8act.ts): integer dots, one scale per block. */
+export function rows4q_q4_z(p0: usize, p1: usize, p2: usize, p3: usize, xq: usize, cols: i32): v128 {
+  return rows4Q8<Q4Z>(p0, p1, p2, p3, xq, cols);
+}
+
+export function toks4q_q4_z(p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
+  return toks4Q8<Q4Z>(p, x0, x1, x2, x3, cols);
 }

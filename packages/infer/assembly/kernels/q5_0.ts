@@ -33,6 +33,7 @@ import { rows4Q8, toks4Q8 } from './q8dot';
     return i8x16.sub(v128.or(i8x16.shr_u(qs, 4), highBits(v128.load32_zero(b + 2), false)), i8x16.splat(16));
   }
   @inline d(b: usize): f32 { return halfAt(b) * TOP; }
+  @inline halfD(): bool { return true; }
   @inline hasMin(): bool { return false; }
   @inline m(b: usize): f32 { return 0; }
 }

@@ -16,6 +16,7 @@ import { rows4Q8, toks4Q8 } from './q8dot';
   @inline lo(b: usize, qs: v128): v128 { return qs; }
   @inline hi(b: usize, qs: v128): v128 { return v128.load(b, 18); }
   @inline d(b: usize): f32 { return halfAt(b) * TOP; }
+  @inline halfD(): bool { return true; }
   @inline hasMin(): bool { return false; }
   @inline m(b: usize): f32 { return 0; }
 }

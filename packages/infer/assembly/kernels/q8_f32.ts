@@ -9,6 +9,7 @@
 // The kernels are block32.ts's (as Q8_0's). Example: d = 0.5, qs = [2, −3, 0, …], x = [3, 1, …] → 1.5.
 import { TOP } from './simd';
 import { rows4B32, toks4B32 } from './block32';
+import { rows4Q8, toks4Q8 } from './q8dot';
 
 @final @unmanaged class Q8F32 {
   @inline bytes(): usize { return 36; }
@@ -16,6 +17,7 @@ import { rows4B32, toks4B32 } from './block32';
   @inline lo(b: usize, qs: v128): v128 { return qs; }
   @inline hi(b: usize, qs: v128): v128 { return v128.load(b, 20); }
   @inline d(b: usize): f32 { return load<f32>(b) * TOP; }
+  @inline halfD(): bool { return false; }
   @inline hasMin(): bool { return false; }
   @inline m(b: usize): f32 { return 0; }
 }
@@ -26,4 +28,13 @@ export function rows4_q8_f32(p0: usize, p1: usize, p2: usize, p3: usize, x: usiz
 
 export function toks4_q8_f32(p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
   return toks4B32<Q8F32>(p, x0, x1, x2, x3, cols);
+}
+
+/** The same products against Q8 activations (q8act.ts): integer dots, one scale per block. */
+export function rows4q_q8_f32(p0: usize, p1: usize, p2: usize, p3: usize, xq: usize, cols: i32): v128 {
+  return rows4Q8<Q8F32>(p0, p1, p2, p3, xq, cols);
+}
+
+export function toks4q_q8_f32(p: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
+  return toks4Q8<Q8F32>(p, x0, x1, x2, x3, cols);
 }

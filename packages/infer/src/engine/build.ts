@@ -35,8 +35,9 @@ export interface EngineOptions {
   /**
    * What the linears multiply. 'auto' (default) and 'q8': as llama.cpp, a linear whose weights have
    * an integer-dot kernel quantizes its input as ggml does — Q8 (per 32 values an fp16 scale and
-   * int8 levels) for q8_0 / q4_0 / q4_1 / q5_0, Q8_K (per 256 values an f32 scale, int8 levels and
-   * sums of 16) for q4_K / q6_K — and runs integer dots; f32 and f16 linears keep f32 activations.
+   * int8 levels) for q8_0 / q4_0 / q4_1 / q5_0 and @llm/quant's int8 / int4 / GPTQ / AWQ linears
+   * (q8_f32 / q4_z), Q8_K (per 256 values an f32 scale, int8 levels and sums of 16) for q4_K / q6_K
+   * — and runs integer dots; f32, f16 and NF4 linears keep f32 activations.
    * 'f32': every linear on f32 activations (weights dequantized in registers — the exact path).
    * `engine.activations` says which one runs.
    */

@@ -45,10 +45,13 @@ export interface PackedModel {
 }
 
 /**
- * The quantized activations each ggml type's integer-dot kernel multiplies (assembly/kernels/index.ts
- * q8Kind): 'q8' (blocks of 32) for q4_0, q4_1, q5_0, q8_0; 'q8k' (super-blocks of 256) for q4_K, q6_K.
+ * The quantized activations each format's integer-dot kernel multiplies (assembly/kernels/index.ts
+ * q8Kind): 'q8' (blocks of 32) for q4_0, q4_1, q5_0, q8_0 and the private q8_f32 (100) / q4_z (101);
+ * 'q8k' (super-blocks of 256) for q4_K, q6_K. None for f32, f16, nf4.
  */
-export const Q8_KIND: ReadonlyMap<number, 'q8' | 'q8k'> = new Map([[2, 'q8'], [3, 'q8'], [6, 'q8'], [8, 'q8'], [12, 'q8k'], [14, 'q8k']]);
+export const Q8_KIND: ReadonlyMap<number, 'q8' | 'q8k'> = new Map([
+  [2, 'q8'], [3, 'q8'], [6, 'q8'], [8, 'q8'], [100, 'q8'], [101, 'q8'], [12, 'q8k'], [14, 'q8k'],
+]);
 
 /** Bytes of one token's Q8 activations of width `cols` (blocks { f32 d; f32 s; i8 q[32] }, assembly/kernels/q8act.ts). */
 export const q8RowBytes = (cols: number): number => Math.ceil(cols / 32) * 40;

@@ -1,13 +1,19 @@
 // The quantized-activation path against the slow reference of ggml's C semantics in
 // src/testing/ggml-q8.ts, for both kinds: Q8 (assembly/kernels/q8act.ts, q8dot.ts: q8_0 q4_0 q4_1
-// q5_0) and Q8_K (q8k.ts, kdot.ts: q4_K q6_K) — quantization bit-exact, integer-dot matmul_q8
-// within 1e-6 · Σ|block terms| of the float64 vec_dot.
-import { describe, expect, it } from 'vitest';
-import { quantizeRow } from '@llm/quant';
+// q5_0, and the private q8_f32 / q4_z of @llm/quant's int8 / int4 modules) and Q8_K (q8k.ts,
+// kdot.ts: q4_K q6_K) — quantization bit-exact, integer-dot matmul_q8 within 1e-6 · Σ|block terms|
+// of the float64 vec_dot.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Int4Linear, Int8Linear, quantizeInt4, quantizeInt8, quantizeRow } from '@llm/quant';
 import { randomArray, rng } from '@llm/kit';
 import { createMemory, instantiate } from '../wasm/module.js';
-import { formatInfo, rowBytes, type KernelFormat } from './format.js';
-import { Q8_BLOCK_BYTES, Q8K_BLOCK_BYTES, q8Bytes, q8kBytes, quantizeQ8KRef, quantizeQ8Ref, vecDotKRef, vecDotRef } from '../testing/ggml-q8.js';
+import { formatInfo, rowBytes, SCHEME_FORMATS } from './format.js';
+import { convertQuantized, dequantized } from '../schemes/convert.js';
+import { Q8_KIND } from '../engine/pack.js';
+import { useWasm } from '../testing/helpers.js';
+import { Q8_BLOCK_BYTES, Q8K_BLOCK_BYTES, q8Bytes, q8kBytes, quantizeQ8KRef, quantizeQ8Ref, vecDotKRef, vecDotRef, weightBlock } from '../testing/ggml-q8.js';
+
+beforeAll(useWasm);
 
 const memory = createMemory(256); // 16 MiB
 const wasm = instantiate(memory);
@@ -19,7 +25,7 @@ interface Kind {
   name: 'q8' | 'q8k';
   block: number; // values per block
   bytes: number; // bytes per block
-  formats: KernelFormat[];
+  formats: string[];
   quantize(x: number, q: number, cols: number, t0: number, t1: number): void;
   /** reference bytes of one row, and a dot of a weight row against it */
   ref(x: Float32Array): { bytes: Uint8Array; dot(fmt: string, w: Uint8Array): { dot: number; mag: number } };
@@ -29,7 +35,7 @@ interface Kind {
 
 const KINDS: Kind[] = [
   {
-    name: 'q8', block: 32, bytes: Q8_BLOCK_BYTES, formats: ['q8_0', 'q4_0', 'q4_1', 'q5_0'], tieMax: 127,
+    name: 'q8', block: 32, bytes: Q8_BLOCK_BYTES, formats: ['q8_0', 'q4_0', 'q4_1', 'q5_0', 'q8_f32', 'q4_z'], tieMax: 127,
     quantize: (...a) => wasm.quantize_q8(...a),
     ref: (x) => {
       const a = quantizeQ8Ref(x);
@@ -134,14 +140,51 @@ describe('quantize, hand-checked', () => {
 
 interface Case { rows: number; blocks: number; n: number; r0: number; r1: number }
 
-/** matmul_q8 on quantizeRow'd weights and reference-quantized x vs the reference vec_dot; nothing outside [r0, r1) × n written. */
-function check(k: Kind, fmt: KernelFormat, c: Case, seed: number): void {
+/** The private formats with an integer-dot kernel: the @llm/quant module converted to each (src/schemes/convert.ts). */
+const SCHEME_MODULES: Record<string, (w: Float32Array, rows: number, cols: number) => Int8Linear | Int4Linear> = {
+  q8_f32: (w, r, c) => new Int8Linear(quantizeInt8({ data: w, shape: [r, c] }, { threshold: 0 })),
+  q4_z: (w, r, c) => new Int4Linear(quantizeInt4({ data: w, shape: [r, c] }, { groupSize: 64, symmetric: false })),
+};
+
+/**
+ * Weight rows [rows, cols] of `fmt` from random values: quantizeRow for ggml's formats; for the
+ * private ones the converted @llm/quant module, after checking that the reference's levels · d
+ * are @llm/quant's dequantized weights (q4_z exactly; q8_f32 within 2 ulps of @llm/quant's value: it
+ * rounds (q · absmax) · (1/127) twice, we q · (absmax · (1/127)) — 1 ulp but for binade edges).
+ */
+function weights(fmt: string, rows: number, cols: number, seed: number): { id: number; rb: number; wq: Uint8Array } {
+  const wf = randomArray(rows * cols, seed);
+  const make = SCHEME_MODULES[fmt];
+  if (!make) {
+    const { id } = formatInfo(fmt);
+    const rb = rowBytes(fmt, cols);
+    const wq = new Uint8Array(rows * rb);
+    for (let r = 0; r < rows; r++) wq.set(quantizeRow(id, wf.subarray(r * cols, (r + 1) * cols)), r * rb);
+    return { id, rb, wq };
+  }
+  const m = make(wf, rows, cols);
+  const conv = convertQuantized(m);
+  const deq = dequantized(m);
+  m.dispose();
+  const { id, blockBytes } = SCHEME_FORMATS[fmt as keyof typeof SCHEME_FORMATS];
+  expect(conv.fmt).toBe(id);
+  let worst = 0;
+  for (let b = 0; b < rows * (cols / 32); b++) {
+    const wb = weightBlock(fmt, conv.data, b * blockBytes);
+    for (let j = 0; j < 32; j++) {
+      const want = deq[b * 32 + j]!;
+      const ulp = want === 0 ? 1 : 2 ** (Math.floor(Math.log2(Math.abs(want))) - 23);
+      worst = Math.max(worst, Math.abs(Math.fround(wb.levels[j]! * wb.d) - want) / ulp);
+    }
+  }
+  expect(worst, `${fmt}: levels · d vs @llm/quant's dequantization, in ulps`).toBeLessThanOrEqual(fmt === 'q4_z' ? 0 : 2);
+  return { id, rb: conv.rowBytes, wq: conv.data };
+}
+
+/** matmul_q8 on weights() and reference-quantized x vs the reference vec_dot; nothing outside [r0, r1) × n written. */
+function check(k: Kind, fmt: string, c: Case, seed: number): void {
   const cols = c.blocks * k.block;
-  const { id } = formatInfo(fmt);
-  const rb = rowBytes(fmt, cols);
-  const wf = randomArray(c.rows * cols, seed);
-  const wq = new Uint8Array(c.rows * rb);
-  for (let r = 0; r < c.rows; r++) wq.set(quantizeRow(id, wf.subarray(r * cols, (r + 1) * cols)), r * rb);
+  const { id, rb, wq } = weights(fmt, c.rows, cols, seed);
   const x = activations(k, c.n, cols, seed + 7).map((v) => (Math.abs(v) > 1e3 ? v * 1e-3 : v));
   const refs = Array.from({ length: c.n }, (_, t) => k.ref(x.subarray(t * cols, (t + 1) * cols)));
   const rowQ = (cols / k.block) * k.bytes;
@@ -226,6 +269,8 @@ describe('matmul_q8, hand-computed', () => {
 
   it('row bytes and the kind each format wants', () => {
     expect([wasm.q8RowBytes(64), wasm.q8kRowBytes(512)]).toEqual([80, 584]);
-    expect([0, 1, 2, 3, 6, 8, 12, 14].map((f) => wasm.q8Kind(f))).toEqual([0, 0, 1, 1, 1, 1, 2, 2]);
+    const ids = [0, 1, 2, 3, 6, 8, 12, 14, 100, 101, 102];
+    expect(ids.map((f) => wasm.q8Kind(f))).toEqual([0, 0, 1, 1, 1, 1, 2, 2, 1, 1, 0]); // nf4 (102): f32 activations
+    expect(ids.map((f) => Q8_KIND.get(f) ?? 'f32')).toEqual(ids.map((f) => ['f32', 'q8', 'q8k'][wasm.q8Kind(f)])); // the host's copy
   });
 });

@@ -1,7 +1,9 @@
 // Engines compiled from models holding @llm/quant's quantized linears against the same tfjs models
 // (the reference: each module dequantizes in tfjs at every apply): logits within 1e-4 on GPT-2,
 // Llama and MoE, for every scheme, GPTQ and AWQ, after a checkpoint round trip, with the fallbacks
-// listed, and two threads = one.
+// listed, and two threads = one — on f32 activations, the exact path. With Q8 activations (the
+// default 'auto'), int8 (q8_f32) and int4 / GPTQ (q4_z) linears run integer dots: logits close to
+// the f32 path (the bounds of engine/q8.test.ts), two threads = one; NF4 keeps f32 activations.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,9 +39,9 @@ function logits(model: TransformerLM, eng: InferenceModel): { engine: Float32Arr
   return { engine: Float32Array.from(out.flatMap((r) => Array.from(r))), tfjs };
 }
 
-/** Compiles `model`, checks logits = tfjs within 1e-4, returns the engine's weights label and fallbacks. */
+/** Compiles `model` (f32 activations), checks logits = tfjs within 1e-4, returns the engine's weights label and fallbacks. */
 function run(model: TransformerLM, threads = 1): { weights: string; fallbacks: readonly string[]; engine: Float32Array } {
-  const eng = compileForInference(model, { maxTokens: 64, threads });
+  const eng = compileForInference(model, { maxTokens: 64, threads, activations: 'f32' });
   const { engine, tfjs } = logits(model, eng);
   expect(maxAbsDiff(engine, tfjs)).toBeLessThan(1e-4);
   expect(Math.max(...tfjs.map(Math.abs))).toBeGreaterThan(0.1); // the comparison means something
@@ -64,6 +66,49 @@ describe.each(schemes)('quantizeModel %s', (_name, opts) => {
     const r = run(model);
     expect(r.fallbacks).toEqual([]);
     expect(r.weights).toBe(cfg === CONFIGS.gpt2 ? opts.scheme : `${opts.scheme}+f32`); // lm_head is skipped: plain f32
+    model.dispose();
+  });
+});
+
+/** The engine's logits (logits()'s prompt) on `activations`, and the activations that ran. */
+function engineOn(model: TransformerLM, activations: 'auto' | 'f32' | 'q8', threads = 1): { engine: Float32Array; activations: string } {
+  const eng = compileForInference(model, { maxTokens: 64, threads, activations });
+  const r = { engine: logits(model, eng).engine, activations: eng.activations };
+  eng.dispose();
+  return r;
+}
+
+describe('Q8 activations', () => {
+  it.each(schemes)("%s: 'auto' = 'q8' ≈ 'f32' (nf4: f32, the same logits)", (name, opts) => {
+    const model = randomModel(llama);
+    quantizeModel(model, opts);
+    const exact = engineOn(model, 'f32');
+    const q8 = engineOn(model, 'q8');
+    const auto = engineOn(model, 'auto');
+    const a = exact.engine;
+    const b = q8.engine;
+    expect(Buffer.from(auto.engine.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+    if (opts.scheme === 'nf4') {
+      expect([q8.activations, auto.activations]).toEqual(['f32', 'f32']); // lm_head is plain f32: no linear has an integer kernel
+      expect(Buffer.from(b.buffer).equals(Buffer.from(a.buffer))).toBe(true);
+    } else {
+      expect([exact.activations, q8.activations, auto.activations]).toEqual(['f32', 'q8', 'q8']);
+      const top = Math.max(...a.map(Math.abs));
+      const mean = a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0) / a.length;
+      expect(top).toBeGreaterThan(0.5);
+      expect(maxAbsDiff(a, b)).toBeGreaterThan(0); // the Q8 path ran
+      expect(maxAbsDiff(a, b), name).toBeLessThanOrEqual(0.05 * top);
+      expect(mean, name).toBeLessThanOrEqual(0.01 * top);
+    }
+    model.dispose();
+  });
+
+  it('int4 asym on q8: threads 2 = threads 1 (bit-identical logits)', () => {
+    const model = randomModel(llama);
+    quantizeModel(model, { scheme: 'int4', groupSize: 64, symmetric: false });
+    const one = engineOn(model, 'q8', 1);
+    expect(one.activations).toBe('q8');
+    expect(engineOn(model, 'q8', 2).engine).toEqual(one.engine);
     model.dispose();
   });
 });

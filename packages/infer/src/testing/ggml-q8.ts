@@ -90,19 +90,32 @@ function half(h: number): number {
   return h & 0x8000 ? -v : v;
 }
 
-interface WeightBlock {
+export interface WeightBlock {
   d: number;
   m: number;
   levels: number[];
 }
 
-/** One ggml weight block at `o` as ggml's vec_dot sees it (q4_1: unsigned levels + min). */
-function weightBlock(fmt: string, w: Uint8Array, o: number): WeightBlock {
+/**
+ * One weight block at `o` as ggml's vec_dot sees it (q4_1: unsigned levels + min). Also the
+ * engine's private formats, read the same way (src/schemes/blocks.ts): q8_f32 { f32 d; i8 qs[32] }
+ * and q4_z { f32 d; u8 z; pad[3]; u8 qs[16] } with levels q − z — w = level · d for both.
+ */
+export function weightBlock(fmt: string, w: Uint8Array, o: number): WeightBlock {
   const h = (at: number) => half(w[o + at]! | (w[o + at + 1]! << 8));
   const levels = new Array<number>(32);
-  if (fmt === 'q8_0') {
-    for (let j = 0; j < 32; j++) levels[j] = (w[o + 2 + j]! << 24) >> 24;
-    return { d: h(0), m: 0, levels };
+  if (fmt === 'q8_0' || fmt === 'q8_f32') {
+    const at = fmt === 'q8_0' ? 2 : 4;
+    for (let j = 0; j < 32; j++) levels[j] = (w[o + at + j]! << 24) >> 24;
+    return { d: fmt === 'q8_0' ? h(0) : new DataView(w.buffer, w.byteOffset + o, 4).getFloat32(0, true), m: 0, levels };
+  }
+  if (fmt === 'q4_z') {
+    const z = w[o + 4]!;
+    for (let j = 0; j < 16; j++) {
+      levels[j] = (w[o + 8 + j]! & 15) - z;
+      levels[j + 16] = (w[o + 8 + j]! >> 4) - z;
+    }
+    return { d: new DataView(w.buffer, w.byteOffset + o, 4).getFloat32(0, true), m: 0, levels };
   }
   const qsAt = fmt === 'q4_1' ? 4 : fmt === 'q5_0' ? 6 : 2;
   const qh = fmt === 'q5_0' ? (w[o + 2]! | (w[o + 3]! << 8) | (w[o + 4]! << 16) | (w[o + 5]! << 24)) >>> 0 : 0;
@@ -120,10 +133,11 @@ function weightBlock(fmt: string, w: Uint8Array, o: number): WeightBlock {
   return { d: h(0), m: fmt === 'q4_1' ? h(2) : 0, levels };
 }
 
-const BLOCK_BYTES: Record<string, number> = { q8_0: 34, q4_0: 18, q4_1: 20, q5_0: 22 };
+const BLOCK_BYTES: Record<string, number> = { q8_0: 34, q4_0: 18, q4_1: 20, q5_0: 22, q8_f32: 36, q4_z: 24 };
 
 /**
- * ggml's vec_dot of one weight row (ggml blocks, format q8_0 / q4_0 / q4_1 / q5_0) with Q8
+ * ggml's vec_dot of one weight row (ggml blocks, format q8_0 / q4_0 / q4_1 / q5_0, or the private
+ * q8_f32 / q4_z: ggml_vec_dot_q8_0_q8_0's formula with an f32 scale) with Q8
  * activations, in float64, and Σ|terms| (the per-block terms) for a relative tolerance.
  */
 export function vecDotRef(fmt: string, w: Uint8Array, x: Q8Ref): { dot: number; mag: number } {
