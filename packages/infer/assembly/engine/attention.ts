@@ -7,12 +7,75 @@
 //
 //   e.g. one position (pos 0): the softmax is [1], so att[t, h] = v_0 of head h's kv head.
 
-import { expf } from './math';
+import { exp4 } from './math';
 /** Byte offset of position j's row (layer offset included) in a pool. */
 // @ts-ignore: decorator
 @inline function slot(table: usize, j: i32, BT: i32, blockBytes: usize, layerOff: usize, rowBytes: usize): usize {
   const blk = <usize>load<i32>(table + (<usize>(j / BT) << 2));
   return blk * blockBytes + layerOff + <usize>(j % BT) * rowBytes;
+}
+
+/**
+ * Σ_d a[d]·b[d] over D floats: four f32x4 partial sums (16 a step), 4-wide steps, scalar tail.
+ * Example: a = [1, 2, 3, 4, 5], b = [1, 1, 1, 1, 2] → 20.
+ */
+// @ts-ignore: decorator
+@inline function dot(a: usize, b: usize, D: i32): f32 {
+  let s0 = f32x4.splat(0);
+  let s1 = s0, s2 = s0, s3 = s0;
+  let d = 0;
+  for (; d + 16 <= D; d += 16) {
+    const o = <usize>d << 2;
+    s0 = f32x4.add(s0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    s1 = f32x4.add(s1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+    s2 = f32x4.add(s2, f32x4.mul(v128.load(a + o, 32), v128.load(b + o, 32)));
+    s3 = f32x4.add(s3, f32x4.mul(v128.load(a + o, 48), v128.load(b + o, 48)));
+  }
+  for (; d + 4 <= D; d += 4) s0 = f32x4.add(s0, f32x4.mul(v128.load(a + (<usize>d << 2)), v128.load(b + (<usize>d << 2))));
+  const v = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
+  let s = f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+  for (; d < D; d++) s += load<f32>(a + (<usize>d << 2)) * load<f32>(b + (<usize>d << 2));
+  return s;
+}
+
+/** y[d] += w·x[d] over D floats (4-wide steps, scalar tail). Example: y [1, 1], x [2, 3], w 2 → [5, 7]. */
+// @ts-ignore: decorator
+@inline function axpy(y: usize, x: usize, w: f32, D: i32): void {
+  const wv = f32x4.splat(w);
+  let d = 0;
+  for (; d + 4 <= D; d += 4) {
+    const o = <usize>d << 2;
+    v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(wv, v128.load(x + o))));
+  }
+  for (; d < D; d++) {
+    const o = <usize>d << 2;
+    store<f32>(y + o, load<f32>(y + o) + w * load<f32>(x + o));
+  }
+}
+
+/**
+ * s[j] ← e^(s[j] − mx) for j < n (f32x4, math.ts exp4; the tail lane-wise too), returning Σ_j.
+ * Example: s [0, 0], mx 0 → s [1, 1], returns 2.
+ */
+// @ts-ignore: decorator
+@inline function softmaxNum(s: usize, n: i32, mx: f32): f32 {
+  const m = f32x4.splat(mx);
+  let acc = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const p = s + (<usize>j << 2);
+    const e = exp4(f32x4.sub(v128.load(p), m));
+    v128.store(p, e);
+    acc = f32x4.add(acc, e);
+  }
+  let sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  for (; j < n; j++) {
+    const p = s + (<usize>j << 2);
+    const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(p) - mx)), 0);
+    store<f32>(p, e);
+    sum += e;
+  }
+  return sum;
 }
 
 /** Copies k, v [N, K·D] of tokens [t0, t1) of layer l into the pools (blocks of blockBytes). */
@@ -45,28 +108,17 @@ export function attend(q: usize, att: usize, poolK: usize, poolV: usize, blockBy
       let mx: f32 = -Infinity;
       for (let j = 0; j <= p; j++) {
         const kr = poolK + slot(table, j, BT, blockBytes, layerOff, rowBytes) + headOff;
-        let s: f32 = 0;
-        for (let d = 0; d < D; d++) s += load<f32>(qh + (<usize>d << 2)) * load<f32>(kr + (<usize>d << 2));
-        s *= scale;
+        const s = dot(qh, kr, D) * scale;
         store<f32>(scores + (<usize>j << 2), s);
         if (s > mx) mx = s;
       }
-      let sum: f32 = 0;
-      for (let j = 0; j <= p; j++) {
-        const e = expf(load<f32>(scores + (<usize>j << 2)) - mx);
-        store<f32>(scores + (<usize>j << 2), e);
-        sum += e;
-      }
+      const sum = softmaxNum(scores, p + 1, mx);
       const inv: f32 = <f32>1 / sum;
       const out = att + ((<usize>t * <usize>H + <usize>h) * <usize>D << 2);
       memory.fill(out, 0, <usize>D << 2);
       for (let j = 0; j <= p; j++) {
-        const w = load<f32>(scores + (<usize>j << 2)) * inv;
         const vr = poolV + slot(table, j, BT, blockBytes, layerOff, rowBytes) + headOff;
-        for (let d = 0; d < D; d++) {
-          const o = out + (<usize>d << 2);
-          store<f32>(o, load<f32>(o) + w * load<f32>(vr + (<usize>d << 2)));
-        }
+        axpy(out, vr, load<f32>(scores + (<usize>j << 2)) * inv, D);
       }
     }
   }

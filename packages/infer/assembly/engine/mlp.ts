@@ -12,7 +12,7 @@
 //   e.g. gelu_tanh(0) = 0, silu(0) · up = 0; a token with p = [0.5, 0.3, 0.2], k = 2 →
 //        experts 0, 1 with weights 0.625, 0.375.
 
-import { expd, tanhd } from './math';
+import { expd, gelu4, xsig4 } from './math';
 import { ACT_Q8, ACT_Q8K, matmul, matmul_q8, q8Kind, quantize_q8, quantize_q8k } from '../kernels/index';
 import { P_DOWN, P_GATE, P_UP, iword, word } from './layout';
 import { barrier, part } from './sync';
@@ -70,24 +70,46 @@ function erf(x: f64): f64 {
   return x >= 0 ? 1.0 - r : r - 1.0;
 }
 
-/** In place over columns [c0, c1) of h [n, I]: act 0 gelu_tanh, 1 gelu (erf). */
+/** In place over columns [c0, c1) of h [n, I]: act 0 gelu_tanh (f32x4, math.ts gelu4), 1 gelu (erf, f64). */
 export function gelu(h: usize, n: i32, I: i32, c0: i32, c1: i32, act: i32): void {
-  for (let t = 0; t < n; t++) for (let c = c0; c < c1; c++) {
-    const p = h + ((<usize>t * <usize>I + <usize>c) << 2);
-    const x = <f64>load<f32>(p);
-    let y: f64;
-    if (act == 0) y = 0.5 * x * (1.0 + tanhd(0.7978845608028654 * (x + 0.044715 * x * x * x)));
-    else y = 0.5 * x * (1.0 + erf(x * 0.7071067811865476));
-    store<f32>(p, <f32>y);
+  for (let t = 0; t < n; t++) {
+    const row = h + (<usize>t * <usize>I << 2);
+    if (act == 0) {
+      let c = c0;
+      for (; c + 4 <= c1; c += 4) {
+        const p = row + (<usize>c << 2);
+        v128.store(p, gelu4(v128.load(p)));
+      }
+      // the tail through the same lane-wise code, so a column's value does not depend on the split
+      for (; c < c1; c++) {
+        const p = row + (<usize>c << 2);
+        store<f32>(p, f32x4.extract_lane(gelu4(f32x4.splat(load<f32>(p))), 0));
+      }
+      continue;
+    }
+    for (let c = c0; c < c1; c++) {
+      const p = row + (<usize>c << 2);
+      const x = <f64>load<f32>(p);
+      store<f32>(p, <f32>(0.5 * x * (1.0 + erf(x * 0.7071067811865476))));
+    }
   }
 }
 
-/** g ← silu(g) ⊙ u over columns [c0, c1) of [n, I]. */
+/** g ← silu(g) ⊙ u over columns [c0, c1) of [n, I] (f32x4, math.ts xsig4; the tail lane-wise too). */
 export function swiglu(g: usize, u: usize, n: i32, I: i32, c0: i32, c1: i32): void {
-  for (let t = 0; t < n; t++) for (let c = c0; c < c1; c++) {
-    const o = (<usize>t * <usize>I + <usize>c) << 2;
-    const x = <f64>load<f32>(g + o);
-    store<f32>(g + o, <f32>(x / (1.0 + expd(-x))) * load<f32>(u + o));
+  for (let t = 0; t < n; t++) {
+    const o0 = <usize>t * <usize>I << 2;
+    let c = c0;
+    for (; c + 4 <= c1; c += 4) {
+      const o = o0 + (<usize>c << 2);
+      const x = v128.load(g + o);
+      v128.store(g + o, f32x4.mul(xsig4(x, x), v128.load(u + o)));
+    }
+    for (; c < c1; c++) {
+      const o = o0 + (<usize>c << 2);
+      const x = f32x4.splat(load<f32>(g + o));
+      store<f32>(g + o, f32x4.extract_lane(xsig4(x, x), 0) * load<f32>(u + o));
+    }
   }
 }
 

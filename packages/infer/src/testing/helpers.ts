@@ -13,11 +13,14 @@ export async function useWasm(): Promise<void> {
 
 export const expectInferError = (fn: () => unknown, code: InferErrorCode, fragment?: string | RegExp): Promise<InferError> => expectErrorAsync(fn, code, fragment, InferError);
 
-/** Random-weight test configs: GPT-2 (untied head off by default: tied), Llama with GQA, MoE. */
+/** Random-weight test configs: GPT-2 (untied head off by default: tied), Llama with GQA, MoE, odd head dims. */
 export const CONFIGS = {
   gpt2: { family: 'gpt2', vocabSize: 50, nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 48, initStd: 0.2, seed: 3 },
   llama: { family: 'llama', vocabSize: 60, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 32, intermediateSize: 64, blockSize: 48, initStd: 0.2, seed: 5 },
   moe: { family: 'llama', vocabSize: 40, nLayer: 2, nHead: 4, nKvHead: 1, nEmbd: 32, intermediateSize: 32, blockSize: 48, nExperts: 4, nExpertsPerTok: 2, initStd: 0.2, seed: 7 },
+  // head dim 18 / 20: attention's 16-wide SIMD steps plus a scalar / a 4-wide tail
+  llamaOddHead: { family: 'llama', vocabSize: 50, nLayer: 1, nHead: 2, nKvHead: 1, nEmbd: 36, intermediateSize: 40, blockSize: 48, initStd: 0.2, seed: 13 },
+  gpt2OddHead: { family: 'gpt2', vocabSize: 50, nLayer: 1, nHead: 2, nEmbd: 40, blockSize: 48, initStd: 0.2, seed: 17 },
   gpt2moe: { family: 'gpt2', vocabSize: 40, nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 32, nExperts: 3, nExpertsPerTok: 2, activation: 'gelu', tieWordEmbeddings: false, initStd: 0.2, seed: 9 },
 } satisfies Record<string, ModelConfigInput>;
 
