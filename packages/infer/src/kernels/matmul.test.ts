@@ -5,12 +5,12 @@ import { dequantizeRow, quantizeRow } from '@llm/quant';
 import { randomArray, rng } from '@llm/kit';
 import { createMemory, instantiate } from '../wasm/module.js';
 import { KERNEL_FORMATS, type KernelFormat, formatInfo, rowBytes } from './format.js';
+import { SENTINEL, refDot, rowsError } from '../testing/matmul-check.js';
 
 const memory = createMemory(256); // 16 MiB
 const wasm = instantiate(memory);
 const BASE = 65536; // the engine's scratch lies below; the kernels' operands start here
 const GUARD = 64; // bytes checked on each side of y
-const SENTINEL = -12345.5;
 
 /** Row-major f32 weights [rows, cols] whose 32-element groups have scales 0.05..2 and offsets (exercises 6-bit scales, mins). */
 function weights(rows: number, cols: number, seed: number, scale = 1): Float32Array {
@@ -64,26 +64,7 @@ function check(fmt: KernelFormat, c: Case, seed: number, scale = 1): void {
 
   const deq: Float32Array[] = [];
   for (let r = 0; r < c.rows; r++) deq.push(dequantizeRow(id, wq.subarray(r * rb, (r + 1) * rb), c.cols));
-  let worst = 0;
-  for (let t = 0; t < c.n; t++) {
-    for (let r = 0; r < c.rows; r++) {
-      const got = yView[GUARD / 4 + t * c.rows + r]!;
-      if (r < c.r0 || r >= c.r1) {
-        expect(got, `y[${t}, ${r}] outside [${c.r0}, ${c.r1}) was written`).toBe(SENTINEL);
-        continue;
-      }
-      let ref = 0;
-      let mag = 0;
-      const wr = deq[r]!;
-      for (let k = 0; k < c.cols; k++) {
-        const p = wr[k]! * x[t * c.cols + k]!;
-        ref += p;
-        mag += Math.abs(p);
-      }
-      const err = Math.abs(got - ref) / (mag + 1e-30);
-      worst = Math.max(worst, err);
-    }
-  }
+  const worst = rowsError(c, (t, r) => yView[GUARD / 4 + t * c.rows + r]!, (t, r) => refDot(deq[r]!, x, t * c.cols));
   expect(worst, `${fmt} ${JSON.stringify(c)}: worst error / Σ|w·x|`).toBeLessThanOrEqual(1e-6);
   for (let i = 0; i < GUARD / 4; i++) {
     expect(yView[i]).toBe(SENTINEL);

@@ -10,6 +10,7 @@ import { createMemory, instantiate } from '../wasm/module.js';
 import { formatInfo, rowBytes, SCHEME_FORMATS } from './format.js';
 import { convertQuantized, dequantized } from '../schemes/convert.js';
 import { Q8_KIND } from '../engine/pack.js';
+import { SENTINEL, rowsError } from '../testing/matmul-check.js';
 import { useWasm } from '../testing/helpers.js';
 import { Q8_BLOCK_BYTES, Q8K_BLOCK_BYTES, q8Bytes, q8kBytes, quantizeQ8KRef, quantizeQ8Ref, vecDotKRef, vecDotRef, weightBlock } from '../testing/ggml-q8.js';
 
@@ -18,7 +19,6 @@ beforeAll(useWasm);
 const memory = createMemory(256); // 16 MiB
 const wasm = instantiate(memory);
 const BASE = 65536;
-const SENTINEL = -12345.5;
 
 /** One activation kind: its block, the wasm quantizer, and the reference quantization + vec_dot. */
 interface Kind {
@@ -200,18 +200,7 @@ function check(k: Kind, fmt: string, c: Case, seed: number): void {
   const y = new Float32Array(memory.buffer, yAt - 64, c.n * c.rows + 32);
   y.fill(SENTINEL);
   wasm.matmul_q8(id, wAt, xAt, yAt, c.rows, cols, c.n, c.r0, c.r1);
-  let worst = 0;
-  for (let t = 0; t < c.n; t++) {
-    for (let r = 0; r < c.rows; r++) {
-      const got = y[16 + t * c.rows + r]!;
-      if (r < c.r0 || r >= c.r1) {
-        expect(got, `y[${t}, ${r}] outside [${c.r0}, ${c.r1}) was written`).toBe(SENTINEL);
-        continue;
-      }
-      const { dot, mag } = refs[t]!.dot(fmt, wq.subarray(r * rb, (r + 1) * rb));
-      worst = Math.max(worst, Math.abs(got - dot) / (mag + 1e-30));
-    }
-  }
+  const worst = rowsError(c, (t, r) => y[16 + t * c.rows + r]!, (t, r) => refs[t]!.dot(fmt, wq.subarray(r * rb, (r + 1) * rb)));
   expect(worst, `${fmt} ${JSON.stringify(c)}: worst error / Σ|terms|`).toBeLessThanOrEqual(1e-6);
   for (let i = 0; i < 16; i++) {
     expect(y[i]).toBe(SENTINEL);

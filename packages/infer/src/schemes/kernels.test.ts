@@ -7,6 +7,7 @@ import { GptqLinear, Int4Linear, Int8Linear, Nf4Linear, NF4_CODE, packGptq, quan
 import { randomArray } from '@llm/kit';
 import { createMemory, instantiate } from '../wasm/module.js';
 import { SCHEME_FORMATS } from '../kernels/format.js';
+import { SENTINEL, refDot, rowsError } from '../testing/matmul-check.js';
 import { useWasm } from '../testing/helpers.js';
 import { convertQuantized, dequantized } from './convert.js';
 
@@ -15,7 +16,6 @@ beforeAll(useWasm);
 const memory = createMemory(256); // 16 MiB
 const wasm = instantiate(memory);
 const BASE = 65536;
-const SENTINEL = -12345.5;
 
 type Make = (w: Float32Array, rows: number, cols: number) => QuantizedLinear | GptqLinear;
 const data = (w: Float32Array, rows: number, cols: number) => ({ data: w, shape: [rows, cols] as [number, number] });
@@ -49,24 +49,7 @@ function check(make: Make, fmt: number, c: Case, seed: number): void {
   const y = new Float32Array(memory.buffer, yAt, c.n * c.rows);
   y.fill(SENTINEL);
   wasm.matmul(fmt, BASE, xAt, yAt, c.rows, c.cols, c.n, c.r0, c.r1);
-  let worst = 0;
-  for (let t = 0; t < c.n; t++) {
-    for (let r = 0; r < c.rows; r++) {
-      const got = y[t * c.rows + r]!;
-      if (r < c.r0 || r >= c.r1) {
-        expect(got).toBe(SENTINEL);
-        continue;
-      }
-      let ref = 0;
-      let mag = 0;
-      for (let k = 0; k < c.cols; k++) {
-        const p = deq[r * c.cols + k]! * x[t * c.cols + k]!;
-        ref += p;
-        mag += Math.abs(p);
-      }
-      worst = Math.max(worst, Math.abs(got - ref) / (mag + 1e-30));
-    }
-  }
+  const worst = rowsError(c, (t, r) => y[t * c.rows + r]!, (t, r) => refDot(deq.subarray(r * c.cols, (r + 1) * c.cols), x, t * c.cols));
   expect(worst).toBeLessThanOrEqual(1e-6);
   if (!(m instanceof GptqLinear)) m.dispose();
 }
