@@ -1,7 +1,7 @@
 // @llm/sample's own test suite on the engine (issue #16: every @llm/sample test also passes on
 // it). Sample's tests build their models through src/testing/lm.ts; here that module resolves to
-// src/testing/sample-lm.ts, which compiles each one for the engine. src/testing/sample-lm.spec.ts
-// checks that the swap happened (a suite that silently ran on tfjs would prove nothing). Sample's
+// src/testing/sample-lm.ts, which compiles each one for the engine. Sample's src/testing/lm.engine.spec.ts
+// (run here only) checks that the swap happened (a suite that silently ran on tfjs would prove nothing). Sample's
 // files, outside this package, need no server.fs setting: vite allows the workspace root.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,7 @@ export default defineConfig({
   plugins: [engineLM],
   test: {
     ...shared.test,
-    include: ['../sample/src/**/*.test.ts', 'src/testing/sample-lm.spec.ts'],
+    include: ['../sample/src/**/*.test.ts', '../sample/src/testing/lm.engine.spec.ts'],
     testNamePattern: new RegExp(`^(?!.*(${EXCLUDED.join('|')}))`),
   },
 });

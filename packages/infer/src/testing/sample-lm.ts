@@ -1,5 +1,5 @@
 /**
- * @llm/sample's test model (../sample/src/testing/lm.ts) on the engine: vitest.sample.config.ts
+ * @llm/sample's test model (its src/testing/lm.ts; same exports, same signatures) on the engine: vitest.sample.config.ts
  * swaps that module for this one, so sample's own suite samples from an InferenceModel (a CausalLM)
  * compiled from the TransformerLM it would have used. The tfjs model is disposed once packed.
  * Sample's leak checks count tf tensors; the engine's own resource is KV blocks, so dispose()
@@ -11,7 +11,6 @@
 import { TransformerLM, type ModelConfigInput } from '@llm/transformer';
 import { compileForInference } from '../compile.js';
 import type { InferenceModel } from '../engine/model.js';
-import type * as SampleLM from '../../../sample/src/testing/lm.js';
 
 /**
  * KV room: the engine's default (4 contexts of blockSize) but at least 64 blocks of 16 positions.
@@ -43,5 +42,3 @@ export function asTestLM(model: TransformerLM): InferenceModel {
   return engine;
 }
 
-// tsc: this module offers everything sample's does, and an InferenceModel is sample's TestLM.
-void ({ testLM, asTestLM } satisfies typeof SampleLM);
