@@ -72,4 +72,19 @@ describe('loadServed', () => {
       for (const s of [dir, gguf, auto]) s.dispose();
     }
   });
+
+  it('a quantized GGUF runs on the engine as its own blocks (not dequantized to f32)', async () => {
+    const quant = (await import(spec)) as { exportGguf: (src: string, file: string, o: { type: string }) => Promise<void> };
+    await quant.exportGguf(join(root, 'ckpt'), join(root, 'tiny-q8.gguf'), { type: 'q8_0' });
+    const served = await loadServed({ model: join(root, 'tiny-q8.gguf') });
+    try {
+      expect(served.engineKind).toBe('infer');
+      const e = served.engine as unknown as { weights: string; activations: string };
+      expect(e.weights).toBe('gguf'); // loadGgufForInference, not compileForInference of the dequantized model
+      expect(e.activations).toBe('q8'); // q8_0 blocks with integer dots (an f32 model would say 'f32')
+      expect(await greedy(served)).toHaveLength(8);
+    } finally {
+      served.dispose();
+    }
+  });
 });

@@ -2,7 +2,9 @@
  * Loading what `llm-chat serve` serves: a checkpoint directory (or a run folder) or a .gguf file,
  * an optional PEFT adapter, the tokenizer and chat template, and the step engine — @llm/infer's
  * paged engine (`--engine infer`, the default when it is built) or the tfjs reference adapter
- * (`--engine tfjs`). Embeddings always come from the tfjs model's final hidden states.
+ * (`--engine tfjs`). A .gguf file runs on the engine as its own blocks (loadGgufForInference: Q8_0
+ * stays Q8_0, with Q8 activations as llama.cpp), not dequantized. Embeddings always come from the
+ * tfjs model's final hidden states.
  *
  *   const served = await loadServed({ model: 'out/sft/best', engine: 'auto', maxBatch: 8 });
  *   served.engine.step(...); served.embed([1, 2, 3]);
@@ -12,7 +14,7 @@ import { basename, join, resolve } from 'node:path';
 import { tf } from '@llm/tensor-gpu';
 import { findModelDir, loadModel, type TransformerLM } from '@llm/transformer';
 import { Tokenizer, chatmlTemplate, jinjaChatTemplate, loadChatTemplate, loadTokenizer, trainBpeSync, type ChatTemplate } from '@llm/tokenizer-bpe';
-import { compileForInference } from '@llm/infer';
+import { compileForInference, loadGgufForInference } from '@llm/infer';
 import { importGguf } from '@llm/quant';
 import { loadAdapter } from '@llm/peft';
 import { ServeError } from './errors.js';
@@ -64,7 +66,8 @@ export async function loadServed(o: LoadServedOptions): Promise<Served> {
   let tokenizer: Tokenizer | null = null;
   let template: ChatTemplate | null = null;
   let dir: string | null = null;
-  if (info?.isFile() && o.model.toLowerCase().endsWith('.gguf')) {
+  const isGguf = info?.isFile() === true && o.model.toLowerCase().endsWith('.gguf');
+  if (isGguf) {
     const g = await importGguf(o.model);
     model = g.model;
     tokenizer = g.tokenizer;
@@ -93,7 +96,9 @@ export async function loadServed(o: LoadServedOptions): Promise<Served> {
   if (o.engine !== 'tfjs') {
     if (!o.adapter) {
       try {
-        engine = wrapCtx(compileForInference(model, { maxTokens: kvBlocks * blockTokens, blockTokens }) as unknown as StepEngine, ctx); // its step takes only its own sequences, which newSequence gives
+        const opts = { maxTokens: kvBlocks * blockTokens, blockTokens };
+        const inf = isGguf ? await loadGgufForInference(o.model, opts) : compileForInference(model, opts);
+        engine = wrapCtx(inf as unknown as StepEngine, ctx); // its step takes only its own sequences, which newSequence gives
         engineKind = 'infer';
       } catch (e) {
         if (o.engine === 'infer') throw e;
